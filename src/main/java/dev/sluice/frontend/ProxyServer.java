@@ -1,25 +1,209 @@
 package dev.sluice.frontend;
 
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.pool.Pool;
+import dev.sluice.pool.Pools;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import java.io.File;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The running proxy: a listening socket for clients plus the pools behind it.
- * (Skeleton: the implementation lands with the core proxy.)
+ *
+ * <p>Threading: one Netty event-loop group (epoll where available) serves clients and server
+ * connections alike; a client and the server connections it borrows usually share a loop (see
+ * {@link Pool}).
  */
 public final class ProxyServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
 
-    private ProxyServer() {
+    private final SluiceConfig config;
+    private final EventLoopGroup group;
+    private final Class<? extends ServerSocketChannel> serverChannelClass;
+    private final Class<? extends SocketChannel> channelClass;
+    private final SslContext clientSsl;
+    private final Pools pools;
+    private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+    private final ConcurrentHashMap<Long, ClientSession> byCancelKey = new ConcurrentHashMap<>();
+    private final AtomicInteger clients = new AtomicInteger();
+    private final AtomicInteger nextPid = new AtomicInteger(1);
+    private final SecureRandom random = new SecureRandom();
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private Channel listener;
+
+    private ProxyServer(SluiceConfig config) throws SSLException {
+        this.config = config;
+        int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
+        if (Epoll.isAvailable()) {
+            group = new MultiThreadIoEventLoopGroup(threads, EpollIoHandler.newFactory());
+            serverChannelClass = EpollServerSocketChannel.class;
+            channelClass = EpollSocketChannel.class;
+        } else {
+            group = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
+            serverChannelClass = NioServerSocketChannel.class;
+            channelClass = NioSocketChannel.class;
+        }
+        this.clientSsl = clientSslContext(config.clientTls());
+        this.pools = new Pools(config, group, channelClass, serverSslContext(config.serverTls()));
     }
 
     /** Binds the client port and starts serving; returns once the port is bound. */
     public static ProxyServer start(SluiceConfig config) throws InterruptedException {
-        throw new UnsupportedOperationException("not yet implemented");
+        ProxyServer server;
+        try {
+            server = new ProxyServer(config);
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot set up TLS: " + e.getMessage(), e);
+        }
+        server.bind();
+        return server;
     }
+
+    private void bind() throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(serverChannelClass)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast("session", new ClientSession(ProxyServer.this));
+                    }
+                });
+        var address = new InetSocketAddress(config.listen().host(), config.listen().port());
+        var f = b.bind(address).await();
+        if (!f.isSuccess()) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw new IllegalStateException("cannot listen on " + config.listen() + ": " + f.cause().getMessage(), f.cause());
+        }
+        listener = f.channel();
+        log.info("listening on {} ({} event loops, {})", listener.localAddress(),
+                pools.loops().size(), Epoll.isAvailable() ? "epoll" : "nio");
+    }
+
+    private static SslContext clientSslContext(SluiceConfig.ClientTls tls) throws SSLException {
+        if (tls.mode() == SluiceConfig.ClientTlsMode.DISABLE || tls.certFile().isEmpty() || tls.keyFile().isEmpty()) {
+            return null;
+        }
+        return SslContextBuilder.forServer(new File(tls.certFile().get()), new File(tls.keyFile().get())).build();
+    }
+
+    private static SslContext serverSslContext(SluiceConfig.ServerTls tls) throws SSLException {
+        return switch (tls.mode()) {
+            case DISABLE -> null;
+            // libpq semantics: prefer and require encrypt but do not verify the certificate
+            case PREFER, REQUIRE -> SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
+            case VERIFY_FULL -> SslContextBuilder.forClient().trustManager(new File(tls.caFile().orElseThrow())).build();
+        };
+    }
+
+    // ---- for sessions ----
+
+    SluiceConfig config() {
+        return config;
+    }
+
+    Pools pools() {
+        return pools;
+    }
+
+    SslContext clientSsl() {
+        return clientSsl;
+    }
+
+    /** Counts a new client in; false when {@code max_client_conn} is reached or shutting down. */
+    boolean register(ClientSession s) {
+        sessions.add(s);
+        int n = clients.incrementAndGet();
+        return n <= config.pool().maxClientConn() && !stopping.get();
+    }
+
+    void unregister(ClientSession s, int pid, int secret) {
+        if (sessions.remove(s)) {
+            clients.decrementAndGet();
+        }
+        if (pid != 0) {
+            byCancelKey.remove(key(pid, secret), s);
+        }
+        if (stopping.get() && sessions.isEmpty()) {
+            drained.complete(null);
+        }
+    }
+
+    /** Gives a session its own BackendKeyData (pid in the high half, secret in the low half). */
+    long newCancelKey(ClientSession s) {
+        while (true) {
+            int pid = nextPid.getAndIncrement() & 0x7fffffff;
+            if (pid == 0) {
+                continue;
+            }
+            long k = key(pid, random.nextInt());
+            if (byCancelKey.putIfAbsent(k, s) == null) {
+                return k;
+            }
+        }
+    }
+
+    void cancel(int pid, int secret) {
+        ClientSession s = byCancelKey.get(key(pid, secret));
+        if (s != null) {
+            s.loop().execute(s::cancelRequested);
+        }
+    }
+
+    private static long key(int pid, int secret) {
+        return ((long) pid << 32) | (secret & 0xffffffffL);
+    }
+
+    // ---- public surface ----
 
     /** The bound client port (useful when the configuration asked for port 0). */
     public int port() {
-        throw new UnsupportedOperationException("not yet implemented");
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /** Every pool created so far (one per database and user that connected). */
+    public List<Pool> poolList() {
+        return pools.all();
+    }
+
+    /** Number of connected clients. */
+    public int clientCount() {
+        return clients.get();
     }
 
     /**
@@ -27,7 +211,36 @@ public final class ProxyServer implements AutoCloseable {
      * every connection. Idempotent.
      */
     public void shutdownGracefully(Duration timeout) {
-        throw new UnsupportedOperationException("not yet implemented");
+        if (!stopping.compareAndSet(false, true)) {
+            drained.join();
+            return;
+        }
+        log.info("shutting down: waiting up to {} ms for transactions in flight", timeout.toMillis());
+        if (listener != null) {
+            listener.close().awaitUninterruptibly();
+        }
+        for (ClientSession s : sessions) {
+            s.loop().execute(s::shutdownRequested);
+        }
+        if (sessions.isEmpty()) {
+            drained.complete(null);
+        }
+        try {
+            drained.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            log.warn("shutdown: {} clients still busy after {} ms, closing them", sessions.size(), timeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+        for (ClientSession s : sessions) {
+            s.loop().execute(() -> s.fatal(dev.sluice.protocol.SqlState.ADMIN_SHUTDOWN, "Sluice is shutting down"));
+        }
+        pools.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        drained.complete(null);
+        log.info("stopped");
     }
 
     /** Closes everything at once. */

@@ -1,0 +1,61 @@
+package dev.sluice.backend;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The prepared statements Sluice created on one server connection in transaction pooling mode,
+ * keyed by statement identity, least recently used first. Names are {@code sluice_<n>} with n
+ * never reused on the connection, so a statement whose Close was skipped by the server cannot
+ * collide with a later one. Owned by whichever session holds the connection.
+ */
+public final class ServerStatements {
+    private final int capacity;
+    private final LinkedHashMap<StatementKey, String> byKey = new LinkedHashMap<>(16, 0.75f, true);
+    private long next;
+
+    public ServerStatements(int capacity) {
+        this.capacity = capacity;
+    }
+
+    /** The server-side name of {@code key}, or {@code null} if not prepared here. Marks it used. */
+    public String get(StatementKey key) {
+        return byKey.get(key);
+    }
+
+    /** Registers {@code key} under a fresh name and returns the name. */
+    public String add(StatementKey key) {
+        String name = "sluice_" + (++next);
+        byKey.put(key, name);
+        return name;
+    }
+
+    /** Forgets {@code key} (its Parse failed or was skipped by the server). */
+    public void remove(StatementKey key, String name) {
+        byKey.remove(key, name);
+    }
+
+    /**
+     * If over capacity, removes the least recently used statement and returns its server name so
+     * the caller can Close it on the server; otherwise {@code null}.
+     */
+    public String evictOne() {
+        if (byKey.size() <= capacity) {
+            return null;
+        }
+        Iterator<Map.Entry<StatementKey, String>> it = byKey.entrySet().iterator();
+        String name = it.next().getValue();
+        it.remove();
+        return name;
+    }
+
+    /** The server dropped all prepared statements (DISCARD ALL, DEALLOCATE ALL). */
+    public void clear() {
+        byKey.clear();
+    }
+
+    public int size() {
+        return byKey.size();
+    }
+}

@@ -1,0 +1,1090 @@
+package dev.sluice.frontend;
+
+import dev.sluice.backend.ServerConnection;
+import dev.sluice.backend.ServerListener;
+import dev.sluice.backend.StatementKey;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.config.SluiceConfig.PoolMode;
+import dev.sluice.pool.AcquireCallback;
+import dev.sluice.pool.Pool;
+import dev.sluice.protocol.BackendType;
+import dev.sluice.protocol.FrameBuffer;
+import dev.sluice.protocol.FrontendType;
+import dev.sluice.protocol.Messages;
+import dev.sluice.protocol.ProtocolException;
+import dev.sluice.protocol.SqlState;
+import dev.sluice.protocol.auth.AuthException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: its startup, authentication, and the relay of its traffic to whichever
+ * server connection it holds.
+ *
+ * <h2>Design notes</h2>
+ * <p><b>Phases.</b> {@code STARTUP} reads untyped packets (SSLRequest, GSSENCRequest,
+ * CancelRequest, StartupMessage) of at most 10,000 bytes; {@code AUTH} runs the password
+ * exchange with typed frames of the same bound; {@code LOGIN} waits for the pool to learn the
+ * server's parameters; {@code READY} relays. Anything else a client sends in a phase is a protocol
+ * violation: ErrorResponse 08P01 and disconnect, never an effect on another client.
+ *
+ * <p><b>Relay.</b> Both directions are walked frame by frame in place ({@link FrameBuffer}) and
+ * forwarded as retained slices covering runs of frames; only the few frames a decision needs are
+ * read (names in Parse/Bind/Describe/Close in transaction mode, ReadyForQuery status,
+ * ParameterStatus, CommandComplete tags, ErrorResponse severity). All state of the session,
+ * including both directions and the server connection's protocol state while it is held, is
+ * touched only on this client's event loop; bytes from a server connection on another loop hop
+ * over ({@link #serverRead}).
+ *
+ * <p><b>Transaction pooling.</b> A server connection is taken when a message arrives and none is
+ * held, and given back when PostgreSQL reported ReadyForQuery 'I', every request sent has been
+ * answered ({@link RequestTracker}), and the client has no further complete message waiting.
+ * Named prepared statements are renamed per server connection ({@code sluice_<n>}) and prepared
+ * again transparently when the client lands on a connection that lacks them; a Parse of a
+ * statement the connection already has is answered by Sluice. The client's reported parameters
+ * (client_encoding, DateStyle, TimeZone, IntervalStyle, standard_conforming_strings,
+ * application_name, search_path) are re-applied with one SET query when they differ on the
+ * connection it gets. Session state that cannot move with the client pins the client to its
+ * connection until it disconnects (SQL PREPARE, LISTEN, DECLARE CURSOR, CREATE TABLE, session
+ * advisory locks); a session-level SET is undone with RESET ALL before the connection is reused.
+ *
+ * <p><b>ByteBuf ownership.</b> {@link #channelRead} and {@link #serverRead} take ownership of
+ * their buffer into a {@link FrameBuffer}; forwarded frames leave as retained slices; the frame
+ * buffers are released when the session closes.
+ */
+final class ClientSession extends ChannelInboundHandlerAdapter implements ServerListener, AcquireCallback {
+    private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+    static final int MAX_STARTUP_LENGTH = 10_000;
+
+    /** Parameters re-applied when a client moves between server connections. */
+    static final List<String> TRACKED = List.of("client_encoding", "DateStyle", "TimeZone", "IntervalStyle",
+            "standard_conforming_strings", "application_name", "search_path");
+    private static final byte[] ADVISORY_LOCK = "advisory_lock".getBytes(StandardCharsets.US_ASCII);
+    private static final ByteBuf ADVISORY_NEEDLE = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(ADVISORY_LOCK));
+
+    private enum Phase { STARTUP, AUTH, LOGIN, READY, CLOSED }
+
+    private final ProxyServer proxy;
+    private final SluiceConfig config;
+    private final FrameBuffer fromClient = new FrameBuffer(MAX_STARTUP_LENGTH);
+    private final FrameBuffer fromServer;
+    private final RequestTracker tracker = new RequestTracker();
+    private final Map<String, String> desired = new HashMap<>();
+    /** Client statement name to statement identity (transaction mode only). */
+    private final Map<String, StatementKey> statements = new HashMap<>();
+    private final List<ByteBuf> outToServer = new ArrayList<>(4);
+
+    private Phase phase = Phase.STARTUP;
+    private Channel channel;
+    private EventLoop loop;
+    private boolean tlsRequested;
+    private String user = "";
+    private String database = "";
+    private ClientAuth auth;
+    private Pool pool;
+    private boolean transactionMode;
+    private int keyPid;
+    private int keySecret;
+
+    private ServerConnection server;
+    private boolean acquiring;
+    /** In an extended-protocol error: drop client messages up to the next Sync (PostgreSQL would). */
+    private boolean skipToSync;
+    private boolean pinned;
+    private boolean dirty;
+    private boolean fatalForwarded;
+    private boolean shuttingDown;
+    private ScheduledFuture<?> idleInTransactionTimer;
+
+    ClientSession(ProxyServer proxy) {
+        this.proxy = proxy;
+        this.config = proxy.config();
+        this.fromServer = new FrameBuffer(config.maxMessageLength());
+    }
+
+    // ------------------------------------------------------------------ Netty events
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        loop = ctx.channel().eventLoop();
+        if (!proxy.register(this)) {
+            fatal(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already (pool.max_client_conn="
+                    + config.pool().maxClientConn() + ")");
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf in = (ByteBuf) msg;
+        if (phase == Phase.CLOSED) {
+            in.release();
+            return;
+        }
+        fromClient.add(ctx.alloc(), in);
+        try {
+            readClient();
+        } catch (ProtocolException e) {
+            log.debug("client {}: protocol violation: {}", keyPid, e.getMessage());
+            fatal(SqlState.PROTOCOL_VIOLATION, e.getMessage());
+        }
+    }
+
+    private void readClient() {
+        while (true) {
+            switch (phase) {
+                case STARTUP -> {
+                    if (!readStartupPacket()) {
+                        return;
+                    }
+                }
+                case AUTH -> {
+                    if (!readAuthMessage()) {
+                        return;
+                    }
+                }
+                case READY -> {
+                    relayClient();
+                    return;
+                }
+                default -> {
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // backpressure: a slow client stops reads from its server connection, not memory growth
+        ServerConnection s = server;
+        if (s != null) {
+            s.channel().config().setAutoRead(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("client {}: {}", keyPid, cause.toString());
+        ctx.close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closeSession();
+        ctx.fireChannelInactive();
+    }
+
+    // ------------------------------------------------------------------ startup
+
+    /** Reads one untyped startup-phase packet; false when more bytes are needed. */
+    private boolean readStartupPacket() {
+        ByteBuf b = fromClient.buffer();
+        if (b == null || b.readableBytes() < 4) {
+            return false;
+        }
+        int r = b.readerIndex();
+        int length = b.getInt(r);
+        if (length < 8 || length > MAX_STARTUP_LENGTH) {
+            throw new ProtocolException("invalid startup packet length: " + length + " (expected: 8 to "
+                    + MAX_STARTUP_LENGTH + ")");
+        }
+        if (b.readableBytes() < length) {
+            return false;
+        }
+        int code = b.getInt(r + 4);
+        b.readerIndex(r + length);
+        switch (code) {
+            case Messages.SSL_REQUEST_CODE -> sslRequest(length, b);
+            case Messages.GSSENC_REQUEST_CODE -> channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
+            case Messages.CANCEL_REQUEST_CODE -> {
+                if (length != 16) {
+                    throw new ProtocolException("invalid CancelRequest length: " + length + " (expected: 16)");
+                }
+                proxy.cancel(b.getInt(r + 8), b.getInt(r + 12));
+                phase = Phase.CLOSED;
+                channel.close();
+                return false;
+            }
+            default -> {
+                if (code >>> 16 != 3) {
+                    throw new ProtocolException("unsupported frontend protocol " + (code >>> 16) + "." + (code & 0xffff)
+                            + ": server supports 3.0");
+                }
+                startupMessage(b, r + 8, r + length, code & 0xffff);
+            }
+        }
+        fromClient.discardIfEmpty();
+        return phase != Phase.CLOSED;
+    }
+
+    private void sslRequest(int length, ByteBuf b) {
+        if (length != 8 || tlsRequested) {
+            throw new ProtocolException("unexpected SSLRequest");
+        }
+        tlsRequested = true;
+        if (proxy.clientSsl() == null) {
+            channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
+            return;
+        }
+        if (b.isReadable()) {
+            // bytes sent before the TLS handshake were not protected by it and could have been
+            // injected by a man in the middle (CVE-2021-23214): refuse, never process them
+            throw new ProtocolException("received unencrypted data after SSL request");
+        }
+        // startTls: the 'S' answer below still goes out in plain text, everything after is encrypted
+        SslHandler ssl = new SslHandler(proxy.clientSsl().newEngine(channel.alloc()), true);
+        channel.pipeline().addFirst("tls", ssl);
+        channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'S'}));
+    }
+
+    private void startupMessage(ByteBuf b, int from, int end, int minor) {
+        Map<String, String> params = new LinkedHashMap<>();
+        List<String> unsupportedOptions = new ArrayList<>();
+        int i = from;
+        while (true) {
+            if (i >= end) {
+                throw new ProtocolException("invalid startup packet layout: expected terminator as last byte");
+            }
+            if (b.getByte(i) == 0) {
+                if (i != end - 1) {
+                    throw new ProtocolException("invalid startup packet layout: data after terminator");
+                }
+                break;
+            }
+            String key = Messages.cstringAt(b, i, end);
+            i = Messages.skipCstring(b, i, end);
+            if (i >= end) {
+                throw new ProtocolException("invalid startup packet layout: expected terminator as last byte");
+            }
+            String value = Messages.cstringAt(b, i, end);
+            i = Messages.skipCstring(b, i, end);
+            if (key.startsWith("_pq_.")) {
+                unsupportedOptions.add(key);
+            } else {
+                params.put(key, value);
+            }
+        }
+        if (config.clientTls().mode() == SluiceConfig.ClientTlsMode.REQUIRE && channel.pipeline().get(SslHandler.class) == null) {
+            fatal(SqlState.INVALID_AUTHORIZATION, "connection requires TLS (tls.client.mode=require)");
+            return;
+        }
+        user = params.getOrDefault("user", "");
+        if (user.isEmpty()) {
+            fatal(SqlState.INVALID_AUTHORIZATION, "no PostgreSQL user name specified in startup packet");
+            return;
+        }
+        if (params.containsKey("replication") && !"false".equals(params.get("replication"))
+                && !"0".equals(params.get("replication"))) {
+            fatal(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by Sluice");
+            return;
+        }
+        database = params.getOrDefault("database", user);
+        for (String k : TRACKED) {
+            String v = params.get(k);
+            if (v != null) {
+                desired.put(k, v);
+            }
+        }
+        if (minor > 0 || !unsupportedOptions.isEmpty()) {
+            channel.write(Messages.negotiateProtocolVersion(channel.alloc(), 0, unsupportedOptions));
+        }
+        String stored = config.user(user).map(SluiceConfig.UserConfig::password).orElse(null);
+        auth = new ClientAuth(config.authType(), user, stored);
+        channel.write(auth.begin(channel.alloc()));
+        if (auth.isTrust()) {
+            authenticated();
+        } else {
+            phase = Phase.AUTH;
+            channel.flush();
+        }
+    }
+
+    /** Reads one password-type message; false when more bytes are needed. */
+    private boolean readAuthMessage() {
+        int size = fromClient.nextFrame();
+        if (size == 0) {
+            return false;
+        }
+        ByteBuf b = fromClient.buffer();
+        int start = b.readerIndex();
+        byte type = b.getByte(start);
+        try {
+            if (type != FrontendType.PASSWORD.code()) {
+                throw new ProtocolException("expected password response, got message type '" + (char) type + "'");
+            }
+            ByteBuf reply = auth.onMessage(channel.alloc(), b, start, size);
+            channel.write(reply);
+            if (auth.isDone()) {
+                authenticated();
+            } else {
+                channel.flush();
+            }
+        } catch (AuthException e) {
+            fatal(SqlState.INVALID_PASSWORD, e.getMessage());
+            return false;
+        } finally {
+            if (b.refCnt() > 0) {
+                b.readerIndex(start + size);
+            }
+        }
+        fromClient.discardIfEmpty();
+        return phase != Phase.CLOSED;
+    }
+
+    /** The password checked out: find the pool, learn the server's parameters if needed, greet. */
+    private void authenticated() {
+        auth = null;
+        var p = proxy.pools().pool(database, user);
+        if (p.isEmpty()) {
+            fatal(SqlState.INVALID_CATALOG_NAME, "database \"" + database + "\" does not exist");
+            return;
+        }
+        pool = p.get();
+        transactionMode = pool.mode() == PoolMode.TRANSACTION;
+        fromClient.maxLength(config.maxMessageLength());
+        phase = Phase.LOGIN;
+        if (pool.serverParams() == null) {
+            channel.flush();
+            requestServer();
+        } else {
+            greet();
+        }
+    }
+
+    private void greet() {
+        phase = Phase.READY;
+        long key = proxy.newCancelKey(this);
+        keyPid = (int) (key >>> 32);
+        keySecret = (int) key;
+        Map<String, String> params = new LinkedHashMap<>(pool.serverParams());
+        for (Map.Entry<String, String> e : desired.entrySet()) {
+            if (!"search_path".equals(e.getKey())) {
+                params.put(e.getKey(), e.getValue());
+            }
+        }
+        ByteBuf out = channel.alloc().buffer(512);
+        Messages.parameterStatuses(out, params);
+        channel.write(out);
+        channel.write(Messages.backendKeyData(channel.alloc(), keyPid, keySecret));
+        channel.writeAndFlush(Messages.readyForQuery(channel.alloc(), (byte) 'I'));
+    }
+
+    // ------------------------------------------------------------------ acquiring a server
+
+    private void requestServer() {
+        if (acquiring || phase == Phase.CLOSED) {
+            return;
+        }
+        acquiring = true;
+        channel.config().setAutoRead(false);
+        pool.acquire(loop, this);
+    }
+
+    @Override
+    public void acquired(ServerConnection s) {
+        acquiring = false;
+        if (phase == Phase.CLOSED) {
+            pool.release(s);
+            return;
+        }
+        server = s;
+        s.listener(this);
+        s.channel().config().setAutoRead(channel.isWritable());
+        channel.config().setAutoRead(true);
+        if (phase == Phase.LOGIN) {
+            greet();
+        }
+        applyParameters();
+        relayClient();
+        maybeRelease();
+    }
+
+    @Override
+    public void failed(String sqlState, String message) {
+        acquiring = false;
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        if (phase == Phase.LOGIN || SqlState.CONNECTION_FAILURE.equals(sqlState) && !transactionMode) {
+            fatal(sqlState, message);
+            return;
+        }
+        // The client keeps its connection: answer what it sent with one error, as PostgreSQL
+        // would after a failed statement, and drop the messages up to its next Sync.
+        channel.config().setAutoRead(true);
+        failPending(sqlState, message);
+    }
+
+    /** Discards the client's waiting messages after a refusal and answers them with one error. */
+    private void failPending(String sqlState, String message) {
+        boolean sync = false;
+        boolean any = false;
+        int size;
+        while ((size = fromClient.nextFrame()) > 0) {
+            ByteBuf b = fromClient.buffer();
+            byte type = b.getByte(b.readerIndex());
+            b.skipBytes(size);
+            any = true;
+            if (type == FrontendType.TERMINATE.code()) {
+                channel.close();
+                return;
+            }
+            if (type == FrontendType.SYNC.code() || type == FrontendType.QUERY.code()
+                    || type == FrontendType.FUNCTION_CALL.code()) {
+                sync = true;
+                break;
+            }
+        }
+        fromClient.discardIfEmpty();
+        if (any) {
+            channel.write(Messages.errorResponse(channel.alloc(), "ERROR", sqlState, message));
+            if (sync) {
+                channel.write(Messages.readyForQuery(channel.alloc(), (byte) 'I'));
+            } else {
+                skipToSync = true;
+            }
+            channel.flush();
+        }
+        if (fromClient.isReadable()) {
+            readClient();
+        }
+    }
+
+    /** Re-applies the client's parameters that differ on the server connection it just got. */
+    private void applyParameters() {
+        StringBuilder sql = null;
+        Map<String, String> have = server.params();
+        for (Map.Entry<String, String> e : desired.entrySet()) {
+            String value = e.getValue();
+            if (!value.equals(have.get(e.getKey()))) {
+                if (sql == null) {
+                    sql = new StringBuilder(64);
+                }
+                sql.append("SET ").append(e.getKey()).append(" TO ");
+                if ("search_path".equals(e.getKey())) {
+                    sql.append(value);
+                } else {
+                    sql.append('\'').append(value.replace("'", "''")).append('\'');
+                }
+                sql.append(';');
+                have.put(e.getKey(), value);
+            }
+        }
+        if (sql != null) {
+            tracker.add(RequestTracker.INJECTED_QUERY);
+            outToServer.add(Messages.query(channel.alloc(), sql.toString()));
+        }
+    }
+
+    // ------------------------------------------------------------------ client -> server
+
+    /** Forwards every complete client message, rewriting only what transaction pooling needs. */
+    private void relayClient() {
+        ByteBuf b = fromClient.buffer();
+        int runStart = -1;
+        int size;
+        try {
+            while (phase == Phase.READY && (size = fromClient.nextFrame()) > 0) {
+                int start = b.readerIndex();
+                byte code = b.getByte(start);
+                FrontendType type = FrontendType.of(code);
+                if (type == null || type == FrontendType.PASSWORD) {
+                    throw new ProtocolException("unexpected message type '" + (char) code + "'");
+                }
+                if (type == FrontendType.TERMINATE) {
+                    runStart = flushClientRun(b, runStart, start);
+                    sendToServer();
+                    b.skipBytes(size);
+                    phase = Phase.CLOSED;
+                    channel.close();
+                    return;
+                }
+                if (skipToSync) {
+                    runStart = flushClientRun(b, runStart, start);
+                    b.skipBytes(size);
+                    if (type == FrontendType.SYNC) {
+                        skipToSync = false;
+                        if (server == null) {
+                            channel.writeAndFlush(Messages.readyForQuery(channel.alloc(), (byte) 'I'));
+                        } else {
+                            tracker.add(RequestTracker.SYNC);
+                            outToServer.add(b.retainedSlice(start, size));
+                        }
+                    }
+                    continue;
+                }
+                if (server == null) {
+                    runStart = flushClientRun(b, runStart, start);
+                    sendToServer();
+                    requestServer();
+                    return;
+                }
+                cancelIdleInTransactionTimer();
+                boolean pass = true;
+                switch (type) {
+                    case QUERY -> {
+                        tracker.add(RequestTracker.QUERY);
+                        if (transactionMode && !pinned && mentionsAdvisoryLock(b, start, size)) {
+                            pin("a session advisory lock");
+                        }
+                    }
+                    case FUNCTION_CALL -> tracker.add(RequestTracker.QUERY);
+                    case PARSE -> pass = parse(b, start, size);
+                    case BIND -> pass = bind(b, start, size);
+                    case DESCRIBE -> pass = describe(b, start, size);
+                    case EXECUTE -> tracker.add(RequestTracker.EXECUTE);
+                    case CLOSE -> pass = close(b, start, size);
+                    case SYNC -> tracker.add(RequestTracker.SYNC);
+                    default -> {
+                        // Flush, CopyData, CopyDone, CopyFail: no answer of their own
+                    }
+                }
+                if (pass) {
+                    if (runStart < 0) {
+                        runStart = start;
+                    }
+                } else {
+                    runStart = flushClientRun(b, runStart, start);
+                }
+                b.readerIndex(start + size);
+                if (!pass) {
+                    emitSynthetic();
+                }
+            }
+            flushClientRun(b, runStart, b == null ? 0 : b.readerIndex());
+            sendToServer();
+        } finally {
+            fromClient.discardIfEmpty();
+        }
+    }
+
+    /** Queues the pending run of untouched frames {@code [runStart, end)} for the server. */
+    private int flushClientRun(ByteBuf b, int runStart, int end) {
+        if (runStart >= 0 && end > runStart) {
+            outToServer.add(b.retainedSlice(runStart, end - runStart));
+        }
+        return -1;
+    }
+
+    /** Writes what was queued for the server with one flush (one task when on another loop). */
+    private void sendToServer() {
+        int n = outToServer.size();
+        if (n == 0) {
+            return;
+        }
+        ServerConnection s = server;
+        if (s == null) {
+            for (ByteBuf buf : outToServer) {
+                buf.release();
+            }
+            outToServer.clear();
+            return;
+        }
+        Channel c = s.channel();
+        if (n == 1) {
+            c.writeAndFlush(outToServer.get(0), c.voidPromise());
+        } else if (c.eventLoop().inEventLoop()) {
+            for (int i = 0; i < n; i++) {
+                c.write(outToServer.get(i), c.voidPromise());
+            }
+            c.flush();
+        } else {
+            c.writeAndFlush(Unpooled.wrappedUnmodifiableBuffer(outToServer.toArray(new ByteBuf[0])), c.voidPromise());
+        }
+        outToServer.clear();
+        if (!c.isWritable()) {
+            // backpressure: stop reading the client until PostgreSQL takes its bytes
+            channel.config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void serverWritabilityChanged(ServerConnection s, boolean writable) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> serverWritabilityChanged(s, writable));
+            return;
+        }
+        if (s == server && writable && !acquiring) {
+            channel.config().setAutoRead(true);
+        }
+    }
+
+    private boolean parse(ByteBuf b, int start, int size) {
+        int end = start + size;
+        int nameEnd = Messages.skipCstring(b, start + 5, end);
+        if (!transactionMode || nameEnd == start + 6) {
+            tracker.add(RequestTracker.PARSE);
+            return true;
+        }
+        String clientName = b.toString(start + 5, nameEnd - start - 6, StandardCharsets.UTF_8);
+        StatementKey key = StatementKey.of(b, nameEnd, end - nameEnd);
+        if (!pinned && mentionsAdvisoryLock(b, start, size)) {
+            pin("a session advisory lock");
+        }
+        statements.put(clientName, key);
+        if (server.statements().get(key) != null) {
+            tracker.add(RequestTracker.SYNTHETIC_PARSE_COMPLETE);
+        } else {
+            prepareOnServer(key, RequestTracker.PARSE);
+        }
+        return false;
+    }
+
+    /** The server name of {@code key}, preparing it first on this server connection if needed. */
+    private String ensurePrepared(StatementKey key) {
+        String name = server.statements().get(key);
+        return name != null ? name : prepareOnServer(key, RequestTracker.INJECTED_PARSE);
+    }
+
+    private String prepareOnServer(StatementKey key, byte kind) {
+        String name = server.statements().add(key);
+        ByteBuf p = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 16 + key.bodyLength());
+        Messages.cstring(p, name);
+        key.writeBody(p);
+        outToServer.add(Messages.finish(p, 0));
+        tracker.add(kind, new Prepared(key, name));
+        String evicted = server.statements().evictOne();
+        if (evicted != null) {
+            outToServer.add(Messages.close(channel.alloc(), (byte) 'S', evicted));
+            tracker.add(RequestTracker.INJECTED_CLOSE);
+        }
+        return name;
+    }
+
+    private boolean bind(ByteBuf b, int start, int size) {
+        int end = start + size;
+        int portalEnd = Messages.skipCstring(b, start + 5, end);
+        int stmtEnd = Messages.skipCstring(b, portalEnd, end);
+        StatementKey key;
+        if (!transactionMode || stmtEnd == portalEnd + 1
+                || (key = statements.get(b.toString(portalEnd, stmtEnd - portalEnd - 1, StandardCharsets.UTF_8))) == null) {
+            tracker.add(RequestTracker.BIND);
+            return true;
+        }
+        String name = ensurePrepared(key);
+        byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
+        int portalLen = portalEnd - start - 5;
+        int restLen = end - stmtEnd;
+        ByteBuf head = channel.alloc().buffer(5 + portalLen + nameBytes.length + 1);
+        head.writeByte(FrontendType.BIND.code());
+        head.writeInt(4 + portalLen + nameBytes.length + 1 + restLen);
+        head.writeBytes(b, start + 5, portalLen);
+        head.writeBytes(nameBytes);
+        head.writeByte(0);
+        outToServer.add(head);
+        outToServer.add(b.retainedSlice(stmtEnd, restLen));
+        tracker.add(RequestTracker.BIND);
+        return false;
+    }
+
+    private boolean describe(ByteBuf b, int start, int size) {
+        byte kind = b.getByte(start + 5);
+        StatementKey key;
+        if (!transactionMode || kind != 'S' || size <= 7
+                || (key = statements.get(Messages.cstringAt(b, start + 6, start + size))) == null) {
+            tracker.add(RequestTracker.DESCRIBE);
+            return true;
+        }
+        String name = ensurePrepared(key);
+        ByteBuf d = Messages.start(channel.alloc(), FrontendType.DESCRIBE.code(), 8 + name.length());
+        d.writeByte('S');
+        Messages.cstring(d, name);
+        outToServer.add(Messages.finish(d, 0));
+        tracker.add(RequestTracker.DESCRIBE);
+        return false;
+    }
+
+    private boolean close(ByteBuf b, int start, int size) {
+        byte kind = b.getByte(start + 5);
+        if (!transactionMode || kind != 'S' || size <= 7) {
+            tracker.add(RequestTracker.CLOSE);
+            return true;
+        }
+        // the server-side statement stays cached for other clients; this client forgets its name
+        statements.remove(Messages.cstringAt(b, start + 6, start + size));
+        tracker.add(RequestTracker.SYNTHETIC_CLOSE_COMPLETE);
+        return false;
+    }
+
+    private static boolean mentionsAdvisoryLock(ByteBuf b, int start, int size) {
+        return ByteBufUtil.indexOf(ADVISORY_NEEDLE, b.slice(start, size)) >= 0;
+    }
+
+    private void pin(String why) {
+        pinned = true;
+        log.debug("client {} pinned to its server connection: {}", keyPid, why);
+    }
+
+    // ------------------------------------------------------------------ server -> client
+
+    @Override
+    public void serverRead(ServerConnection s, ByteBuf data) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> serverRead(s, data));
+            return;
+        }
+        if (s != server || phase == Phase.CLOSED) {
+            data.release();
+            return;
+        }
+        fromServer.add(channel.alloc(), data);
+        try {
+            relayServer();
+        } catch (ProtocolException e) {
+            log.warn("client {}: server {} broke the protocol: {}", keyPid, s, e.getMessage());
+            s.markBroken();
+            serverLost(s, "server connection sent an invalid message: " + e.getMessage());
+            return;
+        }
+        maybeRelease();
+    }
+
+    /** Forwards PostgreSQL's answers, swallowing those to injected requests and adding synthetic ones. */
+    private void relayServer() {
+        ByteBuf b = fromServer.buffer();
+        int runStart = -1;
+        int size;
+        while ((size = fromServer.nextFrame()) > 0) {
+            int start = b.readerIndex();
+            byte code = b.getByte(start);
+            BackendType type = BackendType.of(code);
+            byte head = tracker.peek();
+            boolean pass = head != RequestTracker.INJECTED_QUERY;
+            boolean popped = false;
+            if (type == null) {
+                throw new ProtocolException("unknown message type '" + (char) code + "' from server");
+            }
+            switch (type) {
+                case PARSE_COMPLETE, BIND_COMPLETE, CLOSE_COMPLETE, NO_DATA, PORTAL_SUSPENDED -> {
+                    pass = !RequestTracker.isInjected(tracker.pop());
+                    popped = true;
+                }
+                case ROW_DESCRIPTION -> {
+                    if (head == RequestTracker.DESCRIBE) {
+                        tracker.pop();
+                        popped = true;
+                    }
+                }
+                case COMMAND_COMPLETE, EMPTY_QUERY_RESPONSE -> {
+                    if (type == BackendType.COMMAND_COMPLETE && head != RequestTracker.INJECTED_QUERY) {
+                        commandComplete(b, start, size);
+                    }
+                    if (head == RequestTracker.EXECUTE) {
+                        tracker.pop();
+                        popped = true;
+                    }
+                }
+                case ERROR_RESPONSE -> {
+                    popped = serverError(b, start, size, head);
+                    pass = head != RequestTracker.INJECTED_QUERY || isFatal(b, start, size);
+                }
+                case READY_FOR_QUERY -> {
+                    byte status = b.getByte(start + 5);
+                    server.transactionStatus = status;
+                    pass = !RequestTracker.isInjected(tracker.pop());
+                    popped = true;
+                }
+                case PARAMETER_STATUS -> {
+                    String name = Messages.cstringAt(b, start + 5, start + size);
+                    String value = Messages.cstringAt(b, Messages.skipCstring(b, start + 5, start + size), start + size);
+                    server.params().put(name, value);
+                    if (desired.containsKey(name) || TRACKED.contains(name) && head != RequestTracker.INJECTED_QUERY) {
+                        desired.put(name, value);
+                    }
+                }
+                default -> {
+                    // rows, copy data, notices, notifications: forwarded untouched
+                }
+            }
+            if (pass) {
+                if (runStart < 0) {
+                    runStart = start;
+                }
+            } else {
+                runStart = flushServerRun(b, runStart, start);
+            }
+            b.readerIndex(start + size);
+            if (popped) {
+                runStart = flushServerRun(b, runStart, start + size);
+                emitSynthetic();
+            }
+        }
+        flushServerRun(b, runStart, b == null ? 0 : b.readerIndex());
+        channel.flush();
+        fromServer.discardIfEmpty();
+    }
+
+    private int flushServerRun(ByteBuf b, int runStart, int end) {
+        if (runStart >= 0 && end > runStart) {
+            channel.write(b.retainedSlice(runStart, end - runStart), channel.voidPromise());
+        }
+        return -1;
+    }
+
+    /** Answers the requests at the head that Sluice answers itself. */
+    private void emitSynthetic() {
+        byte k;
+        boolean wrote = false;
+        while ((k = tracker.peek()) != 0 && RequestTracker.isSynthetic(k)) {
+            tracker.pop();
+            byte type = k == RequestTracker.SYNTHETIC_PARSE_COMPLETE
+                    ? BackendType.PARSE_COMPLETE.code() : BackendType.CLOSE_COMPLETE.code();
+            channel.write(Messages.empty(channel.alloc(), type), channel.voidPromise());
+            wrote = true;
+        }
+        if (wrote) {
+            channel.flush();
+        }
+    }
+
+    /**
+     * An ErrorResponse. In the extended protocol PostgreSQL skips every message up to the next
+     * Sync, so their entries go too, and statements whose Parse was skipped are forgotten.
+     *
+     * @return whether entries were removed
+     */
+    private boolean serverError(ByteBuf b, int start, int size, byte head) {
+        if (isFatal(b, start, size)) {
+            fatalForwarded = true;
+            server.markBroken();
+        }
+        if (head == 0 || !RequestTracker.isExtended(head)) {
+            return false; // simple query, Sync, or an asynchronous error: ReadyForQuery follows
+        }
+        while (!tracker.isEmpty() && tracker.peek() != RequestTracker.SYNC) {
+            byte k = tracker.peek();
+            Object payload = tracker.peekPayload();
+            tracker.pop();
+            if ((k == RequestTracker.PARSE || k == RequestTracker.INJECTED_PARSE) && payload instanceof Prepared p) {
+                server.statements().remove(p.key(), p.name());
+            }
+        }
+        if (tracker.isEmpty()) {
+            skipToSync = true;
+        }
+        return true;
+    }
+
+    private static boolean isFatal(ByteBuf b, int start, int size) {
+        String severity = Messages.errorField(b, start, size, 'V');
+        return "FATAL".equals(severity) || "PANIC".equals(severity);
+    }
+
+    /** Tracks session state a CommandComplete reveals (transaction mode). */
+    private void commandComplete(ByteBuf b, int start, int size) {
+        int tagLen = size - 6;
+        byte first = b.getByte(start + 5);
+        switch (first) {
+            case 'S' -> {
+                if (transactionMode && tagLen == 3 && tagIs(b, start, "SET")) {
+                    dirty = true;
+                }
+            }
+            case 'D' -> {
+                if (tagIs(b, start, "DISCARD ALL") || tagIs(b, start, "DEALLOCATE ALL")) {
+                    server.statements().clear();
+                } else if (transactionMode && tagIs(b, start, "DECLARE CURSOR")) {
+                    pin("a cursor");
+                }
+            }
+            case 'P' -> {
+                if (transactionMode && tagIs(b, start, "PREPARE")) {
+                    pin("an SQL PREPARE");
+                }
+            }
+            case 'L' -> {
+                if (transactionMode && tagIs(b, start, "LISTEN")) {
+                    pin("LISTEN");
+                }
+            }
+            case 'C' -> {
+                if (transactionMode && tagIs(b, start, "CREATE TABLE")) {
+                    pin("CREATE TABLE (a temporary table would not survive a server change)");
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    private static boolean tagIs(ByteBuf b, int start, String tag) {
+        int n = tag.length();
+        if (b.getByte(start + 5 + n) != 0) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (b.getByte(start + 5 + i) != tag.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------ release, loss, close
+
+    /** In transaction mode, gives the server connection back once nothing is outstanding. */
+    private void maybeRelease() {
+        ServerConnection s = server;
+        if (s == null || tracker.size() > 0 || fromServer.isReadable() || phase != Phase.READY) {
+            return;
+        }
+        if (s.transactionStatus != 'I') {
+            armIdleInTransactionTimer();
+            return;
+        }
+        if (shuttingDown) {
+            fatal(SqlState.ADMIN_SHUTDOWN, "Sluice is shutting down");
+            return;
+        }
+        if (!transactionMode || pinned || fromClient.isReadable()) {
+            return;
+        }
+        if (dirty) {
+            s.resetQuery = "RESET ALL";
+            dirty = false;
+        }
+        server = null;
+        pool.release(s);
+    }
+
+    private void armIdleInTransactionTimer() {
+        long ms = config.pool().idleInTransactionTimeout().toMillis();
+        if (ms > 0 && idleInTransactionTimer == null) {
+            idleInTransactionTimer = loop.schedule(() -> {
+                idleInTransactionTimer = null;
+                if (server != null && tracker.isEmpty() && server.transactionStatus != 'I') {
+                    fatal(SqlState.IDLE_IN_TRANSACTION_TIMEOUT, "terminating connection due to idle-in-transaction timeout ("
+                            + "pool.idle_in_transaction_timeout=" + ms + "ms)");
+                }
+            }, ms, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void cancelIdleInTransactionTimer() {
+        if (idleInTransactionTimer != null) {
+            idleInTransactionTimer.cancel(false);
+            idleInTransactionTimer = null;
+        }
+    }
+
+    @Override
+    public void serverClosed(ServerConnection s, String reason) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> serverClosed(s, reason));
+            return;
+        }
+        if (s == server) {
+            serverLost(s, reason);
+        }
+    }
+
+    /**
+     * The held server connection died. Whatever the client had in flight may or may not have run,
+     * so nothing is re-sent: the client gets the error and is disconnected, as with PostgreSQL.
+     */
+    private void serverLost(ServerConnection s, String reason) {
+        server = null;
+        pool.discard(s);
+        tracker.clear();
+        fromServer.release();
+        if (!fatalForwarded) {
+            fatal(SqlState.CONNECTION_FAILURE, "server connection lost: " + reason);
+        } else {
+            channel.close();
+            phase = Phase.CLOSED;
+        }
+    }
+
+    /** Sends a FATAL ErrorResponse and closes the client connection. */
+    void fatal(String sqlState, String message) {
+        if (phase == Phase.CLOSED && !channel.isActive()) {
+            return;
+        }
+        phase = Phase.CLOSED;
+        channel.writeAndFlush(Messages.errorResponse(channel.alloc(), "FATAL", sqlState, message))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void closeSession() {
+        phase = Phase.CLOSED;
+        cancelIdleInTransactionTimer();
+        proxy.unregister(this, keyPid, keySecret);
+        for (ByteBuf buf : outToServer) {
+            buf.release();
+        }
+        outToServer.clear();
+        fromClient.release();
+        ServerConnection s = server;
+        server = null;
+        if (s != null) {
+            s.listener(null);
+            if (tracker.isEmpty() && !fromServer.isReadable() && s.transactionStatus == 'I') {
+                if (!transactionMode || pinned) {
+                    s.resetQuery = config.pool().serverResetQuery().isBlank() ? null : config.pool().serverResetQuery();
+                } else if (dirty) {
+                    s.resetQuery = "RESET ALL";
+                }
+                s.channel().config().setAutoRead(true);
+                pool.release(s);
+            } else {
+                // mid-transaction or mid-request: the server's state is unknown, never reuse it
+                pool.discard(s);
+            }
+        }
+        fromServer.release();
+        tracker.clear();
+    }
+
+    // ------------------------------------------------------------------ cancel, shutdown
+
+    /** A CancelRequest carrying this session's key arrived. Runs on this session's loop. */
+    void cancelRequested() {
+        ServerConnection s = server;
+        if (s != null && !tracker.isEmpty()) {
+            s.sendCancel(pool.channelClass(), () -> {
+            });
+        }
+    }
+
+    /** Graceful shutdown: idle sessions go now, busy ones when their transaction ends. */
+    void shutdownRequested() {
+        shuttingDown = true;
+        if (phase != Phase.READY) {
+            fatal(SqlState.ADMIN_SHUTDOWN, "Sluice is shutting down");
+        } else if (server == null || tracker.isEmpty() && server.transactionStatus == 'I') {
+            fatal(SqlState.ADMIN_SHUTDOWN, "Sluice is shutting down");
+        }
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    /** A statement Sluice prepared on a server connection, remembered until its ParseComplete. */
+    private record Prepared(StatementKey key, String name) {
+    }
+}

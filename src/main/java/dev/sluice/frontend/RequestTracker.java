@@ -1,0 +1,120 @@
+package dev.sluice.frontend;
+
+/**
+ * The requests a session sent to its server connection that PostgreSQL has not answered yet, in
+ * order. It tells the session which server message ends which request, so Sluice knows when a
+ * server connection is truly idle (nothing outstanding, ReadyForQuery 'I'), which answers belong
+ * to messages Sluice injected (and must not reach the client), and where answers Sluice makes up
+ * itself (a ParseComplete for a statement already prepared on the server) go in the stream.
+ *
+ * <p>A ring of small integers, so tracking costs no allocation per message.
+ * Not thread-safe: owned by the session's event loop.
+ */
+final class RequestTracker {
+    // requests the client sent and the server answers
+    static final byte PARSE = 1;
+    static final byte BIND = 2;
+    static final byte DESCRIBE = 3;
+    static final byte EXECUTE = 4;
+    static final byte CLOSE = 5;
+    static final byte SYNC = 6;
+    /** Simple Query or FunctionCall: answered up to and including ReadyForQuery. */
+    static final byte QUERY = 7;
+    // requests Sluice sent on its own: their answers are swallowed
+    static final byte INJECTED_PARSE = 8;
+    static final byte INJECTED_CLOSE = 9;
+    static final byte INJECTED_QUERY = 10;
+    // answers Sluice gives itself when they reach the head
+    static final byte SYNTHETIC_PARSE_COMPLETE = 11;
+    static final byte SYNTHETIC_CLOSE_COMPLETE = 12;
+
+    private byte[] kinds = new byte[16];
+    private Object[] payloads = new Object[16];
+    private int head;
+    private int size;
+
+    void add(byte kind) {
+        add(kind, null);
+    }
+
+    void add(byte kind, Object payload) {
+        if (size == kinds.length) {
+            grow();
+        }
+        int i = (head + size) & (kinds.length - 1);
+        kinds[i] = kind;
+        payloads[i] = payload;
+        size++;
+    }
+
+    boolean isEmpty() {
+        return size == 0;
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** The kind at the head, or 0 when empty. */
+    byte peek() {
+        return size == 0 ? 0 : kinds[head];
+    }
+
+    Object peekPayload() {
+        return size == 0 ? null : payloads[head];
+    }
+
+    /** Removes the head and returns its kind (0 when empty). */
+    byte pop() {
+        if (size == 0) {
+            return 0;
+        }
+        byte k = kinds[head];
+        payloads[head] = null;
+        head = (head + 1) & (kinds.length - 1);
+        size--;
+        return k;
+    }
+
+    /** Whether a Sync is queued, i.e. an extended-protocol error would stop skipping at it. */
+    boolean hasSync() {
+        for (int n = 0; n < size; n++) {
+            if (kinds[(head + n) & (kinds.length - 1)] == SYNC) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static boolean isInjected(byte kind) {
+        return kind == INJECTED_PARSE || kind == INJECTED_CLOSE || kind == INJECTED_QUERY;
+    }
+
+    static boolean isSynthetic(byte kind) {
+        return kind == SYNTHETIC_PARSE_COMPLETE || kind == SYNTHETIC_CLOSE_COMPLETE;
+    }
+
+    /** Extended-protocol requests: an error in one makes PostgreSQL skip the rest up to Sync. */
+    static boolean isExtended(byte kind) {
+        return kind >= PARSE && kind <= CLOSE || kind == INJECTED_PARSE || kind == INJECTED_CLOSE
+                || isSynthetic(kind);
+    }
+
+    void clear() {
+        while (size > 0) {
+            pop();
+        }
+    }
+
+    private void grow() {
+        byte[] k = new byte[kinds.length * 2];
+        Object[] p = new Object[kinds.length * 2];
+        for (int n = 0; n < size; n++) {
+            k[n] = kinds[(head + n) & (kinds.length - 1)];
+            p[n] = payloads[(head + n) & (kinds.length - 1)];
+        }
+        kinds = k;
+        payloads = p;
+        head = 0;
+    }
+}
