@@ -89,6 +89,13 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     public long idleSinceNanos = System.nanoTime();
     /** A query to run before this connection goes back to the pool, or {@code null}. Owned by the holder. */
     public String resetQuery;
+    /**
+     * The session that last applied its parameters here and the version it applied, so a client
+     * that gets the same connection back skips the comparison. Owned by the holder; cleared
+     * whenever the connection's parameters change otherwise.
+     */
+    public Object lastSession;
+    public int lastParamsVersion;
     /** Pool bookkeeping: already subtracted from the pool's count. Guarded by the pool's lock. */
     public boolean countedOut;
     private Runnable afterCancels;
@@ -392,8 +399,11 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
             try {
                 switch (type) {
                     case AUTHENTICATION -> authenticate(ctx, b, start, size);
-                    case PARAMETER_STATUS -> params.put(Messages.cstringAt(b, start + 5, start + size),
+                    case PARAMETER_STATUS -> {
+                        lastSession = null;
+                        params.put(Messages.cstringAt(b, start + 5, start + size),
                             Messages.cstringAt(b, Messages.skipCstring(b, start + 5, start + size), start + size));
+                    }
                     case BACKEND_KEY_DATA -> {
                         backendPid = b.getInt(start + 5);
                         backendSecret = b.getInt(start + 9);

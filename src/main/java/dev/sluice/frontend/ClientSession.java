@@ -15,7 +15,6 @@ import dev.sluice.protocol.ProtocolException;
 import dev.sluice.protocol.SqlState;
 import dev.sluice.protocol.auth.AuthException;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -77,7 +76,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     static final List<String> TRACKED = List.of("client_encoding", "DateStyle", "TimeZone", "IntervalStyle",
             "standard_conforming_strings", "application_name", "search_path");
     private static final byte[] ADVISORY_LOCK = "advisory_lock".getBytes(StandardCharsets.US_ASCII);
-    private static final ByteBuf ADVISORY_NEEDLE = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(ADVISORY_LOCK));
 
     private enum Phase { STARTUP, AUTH, LOGIN, READY, CLOSED }
 
@@ -108,6 +106,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     /** In an extended-protocol error: drop client messages up to the next Sync (PostgreSQL would). */
     private boolean skipToSync;
     private boolean pinned;
+    /** Bumped whenever {@link #desired} changes. */
+    private int paramsVersion;
     private boolean dirty;
     private boolean fatalForwarded;
     private boolean shuttingDown;
@@ -396,8 +396,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             return;
         }
         acquiring = true;
-        channel.config().setAutoRead(false);
         pool.acquire(loop, this);
+        if (acquiring) {
+            // waiting: stop reading the client until a server connection is there
+            channel.config().setAutoRead(false);
+        }
     }
 
     @Override
@@ -409,7 +412,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
         server = s;
         s.listener(this);
-        s.channel().config().setAutoRead(channel.isWritable());
+        if (!channel.isWritable()) {
+            s.channel().config().setAutoRead(false);
+        }
         channel.config().setAutoRead(true);
         if (phase == Phase.LOGIN) {
             greet();
@@ -472,6 +477,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
 
     /** Re-applies the client's parameters that differ on the server connection it just got. */
     private void applyParameters() {
+        if (server.lastSession == this && server.lastParamsVersion == paramsVersion) {
+            return; // the connection still has exactly what this session set last time
+        }
         StringBuilder sql = null;
         Map<String, String> have = server.params();
         for (Map.Entry<String, String> e : desired.entrySet()) {
@@ -494,6 +502,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             tracker.add(RequestTracker.INJECTED_QUERY);
             outToServer.add(Messages.query(channel.alloc(), sql.toString()));
         }
+        server.lastSession = this;
+        server.lastParamsVersion = paramsVersion;
     }
 
     // ------------------------------------------------------------------ client -> server
@@ -726,8 +736,25 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         return false;
     }
 
+    /** Whether the message mentions a session-level advisory lock function (pg_[try_]advisory_lock[_shared]). */
     private static boolean mentionsAdvisoryLock(ByteBuf b, int start, int size) {
-        return ByteBufUtil.indexOf(ADVISORY_NEEDLE, b.slice(start, size)) >= 0;
+        // 'v' is rare in SQL, so look for it first and compare the whole word only there
+        int end = start + size - (ADVISORY_LOCK.length - 2);
+        for (int i = b.indexOf(start + 7, end, (byte) 'v'); i >= 0; i = b.indexOf(i + 1, end, (byte) 'v')) {
+            if (matches(b, i - 2, ADVISORY_LOCK)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean matches(ByteBuf b, int at, byte[] word) {
+        for (int j = 0; j < word.length; j++) {
+            if (b.getByte(at + j) != word[j]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void pin(String why) {
@@ -808,8 +835,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     String name = Messages.cstringAt(b, start + 5, start + size);
                     String value = Messages.cstringAt(b, Messages.skipCstring(b, start + 5, start + size), start + size);
                     server.params().put(name, value);
+                    server.lastSession = null;
                     if (desired.containsKey(name) || TRACKED.contains(name) && head != RequestTracker.INJECTED_QUERY) {
                         desired.put(name, value);
+                        paramsVersion++;
                     }
                 }
                 default -> {
