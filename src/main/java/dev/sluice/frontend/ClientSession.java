@@ -298,7 +298,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             fatal(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by Sluice");
             return;
         }
-        database = params.getOrDefault("database", user);
+        database = params.getOrDefault("database", "");
+        if (database.isEmpty()) {
+            database = user;
+        }
         for (String k : TRACKED) {
             String v = params.get(k);
             if (v != null) {

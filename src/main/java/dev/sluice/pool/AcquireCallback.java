@@ -4,7 +4,8 @@ import dev.sluice.backend.ServerConnection;
 
 /**
  * Result of {@link Pool#acquire}. Exactly one method is called, on the event loop the caller
- * named, never inside the caller's own {@code acquire} call.
+ * named: directly inside {@code acquire} when an idle connection can be handed over at once,
+ * later otherwise.
  */
 public interface AcquireCallback {
 
