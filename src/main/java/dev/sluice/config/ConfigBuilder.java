@@ -1,0 +1,325 @@
+package dev.sluice.config;
+
+import dev.sluice.config.RawConfig.Entry;
+import dev.sluice.config.RawConfig.Raw;
+import dev.sluice.config.SluiceConfig.AuthType;
+import dev.sluice.config.SluiceConfig.ClientTls;
+import dev.sluice.config.SluiceConfig.ClientTlsMode;
+import dev.sluice.config.SluiceConfig.DatabaseConfig;
+import dev.sluice.config.SluiceConfig.HostPort;
+import dev.sluice.config.SluiceConfig.PoolConfig;
+import dev.sluice.config.SluiceConfig.PoolMode;
+import dev.sluice.config.SluiceConfig.ServerTls;
+import dev.sluice.config.SluiceConfig.ServerTlsMode;
+import dev.sluice.config.SluiceConfig.UserConfig;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Turns gathered text into a {@link SluiceConfig}, in two grades: an impossible value throws a
+ * {@link ConfigException}, a doubtful one is reported to the warning sink and, where a safe value
+ * exists, replaced by it.
+ */
+final class ConfigBuilder {
+
+    static final int MAX_POOL_SIZE = 10_000;
+    static final int MAX_CLIENT_CONN = 1_000_000;
+    static final int MAX_IO_THREADS = 1024;
+    static final int MAX_STATEMENT_CACHE = 1_000_000;
+    static final long MIN_MESSAGE_LENGTH = 1L << 10;
+    static final long MAX_MESSAGE_LENGTH = 1L << 30;
+    private static final Duration SHORT_LIFETIME = Duration.ofSeconds(30);
+    private static final Pattern MD5_HASH = Pattern.compile("md5[0-9a-f]{32}");
+    private static final Pattern SCRAM_VERIFIER =
+            Pattern.compile("SCRAM-SHA-256\\$(\\d+):([A-Za-z0-9+/=]+)\\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)");
+    private static final List<String> AUTH_NAMES = List.of("scram-sha-256", "md5", "trust");
+    private static final List<AuthType> AUTH_TYPES = List.of(AuthType.SCRAM_SHA_256, AuthType.MD5, AuthType.TRUST);
+    private static final List<String> POOL_MODE_NAMES = List.of("session", "transaction");
+    private static final List<PoolMode> POOL_MODES = List.of(PoolMode.SESSION, PoolMode.TRANSACTION);
+    private static final List<String> CLIENT_TLS_NAMES = List.of("disable", "allow", "require");
+    private static final List<ClientTlsMode> CLIENT_TLS_MODES =
+            List.of(ClientTlsMode.DISABLE, ClientTlsMode.ALLOW, ClientTlsMode.REQUIRE);
+    private static final List<String> SERVER_TLS_NAMES = List.of("disable", "prefer", "require", "verify-full");
+    private static final List<ServerTlsMode> SERVER_TLS_MODES =
+            List.of(ServerTlsMode.DISABLE, ServerTlsMode.PREFER, ServerTlsMode.REQUIRE, ServerTlsMode.VERIFY_FULL);
+
+    private final RawConfig raw;
+    private final Consumer<String> warnings;
+
+    ConfigBuilder(RawConfig raw, Consumer<String> warnings) {
+        this.raw = raw;
+        this.warnings = warnings;
+    }
+
+    SluiceConfig build() throws ConfigException {
+        HostPort listen = Values.hostPort(label(Setting.LISTEN), text(Setting.LISTEN), 0);
+        HostPort adminListen = Values.hostPort(label(Setting.ADMIN_LISTEN), text(Setting.ADMIN_LISTEN), 0);
+        AuthType authType = Values.choice(label(Setting.AUTH_TYPE), text(Setting.AUTH_TYPE), AUTH_NAMES, AUTH_TYPES);
+        int maxMessageLength = (int) Values.size(label(Setting.MAX_MESSAGE_LENGTH), text(Setting.MAX_MESSAGE_LENGTH),
+                MIN_MESSAGE_LENGTH, MAX_MESSAGE_LENGTH);
+        Duration shutdownTimeout = duration(Setting.SHUTDOWN_TIMEOUT, Duration.ZERO);
+        int ioThreads = integer(Setting.IO_THREADS, 0, MAX_IO_THREADS);
+        PoolConfig pool = pool();
+        List<UserConfig> users = users();
+        List<DatabaseConfig> databases = databases();
+        upstream(users, databases);
+        checkPasswords(users, authType);
+        ClientTls clientTls = clientTls();
+        ServerTls serverTls = serverTls();
+        return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
+                maxMessageLength, shutdownTimeout, ioThreads);
+    }
+
+    private PoolConfig pool() throws ConfigException {
+        PoolMode mode = Values.choice(label(Setting.POOL_MODE), text(Setting.POOL_MODE), POOL_MODE_NAMES, POOL_MODES);
+        int size = integer(Setting.POOL_SIZE, 1, MAX_POOL_SIZE);
+        int minIdle = integer(Setting.POOL_MIN_IDLE, 0, MAX_POOL_SIZE);
+        if (minIdle > size) {
+            warnings.accept(label(Setting.POOL_MIN_IDLE) + ": " + minIdle + " is more than pool.size " + size
+                    + "; using " + size);
+            minIdle = size;
+        }
+        int maxClientConn = integer(Setting.POOL_MAX_CLIENT_CONN, 1, MAX_CLIENT_CONN);
+        Duration acquireTimeout = duration(Setting.POOL_ACQUIRE_TIMEOUT, Duration.ofMillis(1));
+        Duration connectTimeout = duration(Setting.POOL_CONNECT_TIMEOUT, Duration.ofMillis(1));
+        if (connectTimeout.compareTo(acquireTimeout) > 0) {
+            warnings.accept(label(Setting.POOL_CONNECT_TIMEOUT) + ": " + Values.format(connectTimeout)
+                    + " is longer than pool.acquire_timeout " + Values.format(acquireTimeout)
+                    + "; clients may give up while a server connection is still being opened");
+        }
+        Duration serverLifetime = duration(Setting.POOL_SERVER_LIFETIME, Duration.ZERO);
+        if (!serverLifetime.isZero() && serverLifetime.compareTo(SHORT_LIFETIME) < 0) {
+            warnings.accept(label(Setting.POOL_SERVER_LIFETIME) + ": " + Values.format(serverLifetime)
+                    + " is very short; server connections will be reopened constantly");
+        }
+        Duration serverIdleTimeout = duration(Setting.POOL_SERVER_IDLE_TIMEOUT, Duration.ZERO);
+        Duration serverCheckDelay = duration(Setting.POOL_SERVER_CHECK_DELAY, Duration.ZERO);
+        Duration idleInTransaction = duration(Setting.POOL_IDLE_IN_TRANSACTION_TIMEOUT, Duration.ZERO);
+        String resetQuery = text(Setting.POOL_SERVER_RESET_QUERY).strip();
+        int statementCache = integer(Setting.POOL_PREPARED_STATEMENT_CACHE_SIZE, 0, MAX_STATEMENT_CACHE);
+        return new PoolConfig(mode, size, minIdle, maxClientConn, acquireTimeout, connectTimeout, serverLifetime,
+                serverIdleTimeout, serverCheckDelay, idleInTransaction, resetQuery, statementCache);
+    }
+
+    private List<UserConfig> users() throws ConfigException {
+        Map<String, UserConfig> byName = new LinkedHashMap<>();
+        Map<String, String> labels = new LinkedHashMap<>();
+        for (Entry e : raw.users) {
+            String name = required(e, "name", "a user name");
+            String password = e.field("password").map(Raw::text).orElse("");
+            String previous = labels.putIfAbsent(name, e.label());
+            if (previous != null) {
+                throw new ConfigException(e.label() + ".name: " + Values.show(name)
+                        + " is a duplicate (expected unique user names; " + previous + " has it too)");
+            }
+            byName.put(name, new UserConfig(name, password));
+        }
+        // command-line users replace file users of the same name: later sources win
+        Map<String, Raw> fromFlags = new LinkedHashMap<>();
+        for (Raw r : raw.flagUsers) {
+            int colon = r.text().indexOf(':');
+            if (colon <= 0) {
+                String shown = colon < 0 ? Values.show(r.text()) : "an entry without a name";
+                throw new ConfigException(r.label() + ": " + shown + " is not allowed (expected NAME:PASSWORD)");
+            }
+            String name = r.text().substring(0, colon);
+            if (fromFlags.putIfAbsent(name, r) != null) {
+                throw new ConfigException(r.label() + ": " + Values.show(name)
+                        + " is given twice (expected each user once)");
+            }
+            byName.put(name, new UserConfig(name, r.text().substring(colon + 1)));
+        }
+        return new ArrayList<>(byName.values());
+    }
+
+    private List<DatabaseConfig> databases() throws ConfigException {
+        List<DatabaseConfig> result = new ArrayList<>();
+        Map<String, String> labels = new LinkedHashMap<>();
+        for (Entry e : raw.databases) {
+            String name = required(e, "name", "the database name clients use");
+            String previous = labels.putIfAbsent(name, e.label());
+            if (previous != null) {
+                throw new ConfigException(e.label() + ".name: " + Values.show(name)
+                        + " is a duplicate (expected unique database names; " + previous + " has it too)");
+            }
+            String host = required(e, "host", "the PostgreSQL host name or address");
+            int port = 5432;
+            if (e.field("port").isPresent()) {
+                Raw p = e.field("port").get();
+                port = (int) Values.integer(p.label(), p.text(), 1, 65535);
+            }
+            String dbname = e.field("dbname").map(Raw::text).orElse(name);
+            if (dbname.isEmpty()) {
+                throw new ConfigException(e.label() + ".dbname: '' is not allowed (expected a database name on PostgreSQL; "
+                        + "leave it out to use the entry's name)");
+            }
+            Optional<String> user = e.field("user").map(Raw::text).filter(s -> !s.isEmpty());
+            Optional<String> password = e.field("password").map(Raw::text);
+            if (password.isPresent() && user.isEmpty()) {
+                warnings.accept(e.label() + ".password is set without " + e.label() + ".user; it is ignored");
+                password = Optional.empty();
+            }
+            Optional<PoolMode> poolMode = Optional.empty();
+            if (e.field("pool_mode").isPresent()) {
+                Raw m = e.field("pool_mode").get();
+                poolMode = Optional.of(Values.choice(m.label(), m.text(), POOL_MODE_NAMES, POOL_MODES));
+            }
+            Optional<Integer> poolSize = Optional.empty();
+            if (e.field("pool_size").isPresent()) {
+                Raw s = e.field("pool_size").get();
+                poolSize = Optional.of((int) Values.integer(s.label(), s.text(), 1, MAX_POOL_SIZE));
+            }
+            result.add(new DatabaseConfig(name, host, port, dbname, user, password, poolMode, poolSize));
+        }
+        return result;
+    }
+
+    /** Adds the database (replacing a file entry of that name) and, if new, the user of the URL. */
+    private void upstream(List<UserConfig> users, List<DatabaseConfig> databases) throws ConfigException {
+        if (raw.upstream.isEmpty()) {
+            return;
+        }
+        Raw r = raw.upstream.get();
+        UpstreamUrl url = UpstreamUrl.parse(r.label(), r.text());
+        DatabaseConfig db = new DatabaseConfig(url.database(), url.host(), url.port(), url.database(),
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        databases.removeIf(d -> d.name().equals(db.name()));
+        databases.add(db);
+        if (users.stream().noneMatch(u -> u.name().equals(url.user()))) {
+            users.add(new UserConfig(url.user(), url.password().orElse("")));
+        }
+    }
+
+    private void checkPasswords(List<UserConfig> users, AuthType authType) throws ConfigException {
+        for (UserConfig u : users) {
+            String key = "user " + Values.show(u.name());
+            String password = u.password();
+            if (password.startsWith("SCRAM-SHA-256$") && !validScramVerifier(password)) {
+                throw new ConfigException(key + ": the password looks like a SCRAM-SHA-256 verifier but is malformed "
+                        + "(expected SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>, as in pg_authid)");
+            }
+            if (authType == AuthType.TRUST) {
+                continue;
+            }
+            if (password.isEmpty()) {
+                warnings.accept(key + " has an empty password: only auth_type trust lets it log in (auth_type is "
+                        + authType.configName() + ")");
+            } else if (authType == AuthType.SCRAM_SHA_256 && MD5_HASH.matcher(password).matches()) {
+                warnings.accept(key + " has an md5 hash as password, which auth_type scram-sha-256 cannot check; "
+                        + "it cannot log in (give a plain password or a SCRAM-SHA-256 verifier)");
+            } else if (authType == AuthType.MD5 && password.startsWith("SCRAM-SHA-256$")) {
+                warnings.accept(key + " has a SCRAM-SHA-256 verifier as password, which auth_type md5 cannot check; "
+                        + "it cannot log in (give a plain password or an md5 hash)");
+            }
+        }
+    }
+
+    private static boolean validScramVerifier(String s) {
+        Matcher m = SCRAM_VERIFIER.matcher(s);
+        if (!m.matches()) {
+            return false;
+        }
+        try {
+            return Long.parseLong(m.group(1)) > 0
+                    && Base64.getDecoder().decode(m.group(2)).length > 0
+                    && Base64.getDecoder().decode(m.group(3)).length == 32
+                    && Base64.getDecoder().decode(m.group(4)).length == 32;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private ClientTls clientTls() throws ConfigException {
+        ClientTlsMode mode = Values.choice(label(Setting.TLS_CLIENT_MODE), text(Setting.TLS_CLIENT_MODE),
+                CLIENT_TLS_NAMES, CLIENT_TLS_MODES);
+        Optional<String> cert = optional(Setting.TLS_CLIENT_CERT_FILE);
+        Optional<String> key = optional(Setting.TLS_CLIENT_KEY_FILE);
+        if (mode == ClientTlsMode.DISABLE) {
+            if (cert.isPresent() || key.isPresent()) {
+                warnings.accept("tls.client.cert_file and tls.client.key_file are ignored while tls.client.mode is disable");
+            }
+        } else {
+            String because = "needed because tls.client.mode is " + CLIENT_TLS_NAMES.get(mode.ordinal());
+            requireFile(Setting.TLS_CLIENT_CERT_FILE, cert, "a readable PEM certificate file, " + because);
+            requireFile(Setting.TLS_CLIENT_KEY_FILE, key, "a readable PEM private key file, " + because);
+        }
+        return new ClientTls(mode, cert, key);
+    }
+
+    private ServerTls serverTls() throws ConfigException {
+        ServerTlsMode mode = Values.choice(label(Setting.TLS_SERVER_MODE), text(Setting.TLS_SERVER_MODE),
+                SERVER_TLS_NAMES, SERVER_TLS_MODES);
+        Optional<String> ca = optional(Setting.TLS_SERVER_CA_FILE);
+        if (mode == ServerTlsMode.VERIFY_FULL) {
+            requireFile(Setting.TLS_SERVER_CA_FILE, ca,
+                    "a readable PEM file of trusted CA certificates, needed because tls.server.mode is verify-full");
+        } else if (ca.isPresent()) {
+            requireFile(Setting.TLS_SERVER_CA_FILE, ca, "a readable PEM file of trusted CA certificates");
+            warnings.accept("tls.server.ca_file is only used when tls.server.mode is verify-full (it is "
+                    + SERVER_TLS_NAMES.get(mode.ordinal()) + ")");
+        }
+        return new ServerTls(mode, ca);
+    }
+
+    private void requireFile(Setting s, Optional<String> file, String expected) throws ConfigException {
+        if (file.isEmpty()) {
+            throw new ConfigException(s.path() + ": not set (expected " + expected + ")");
+        }
+        Path path;
+        try {
+            path = Path.of(file.get());
+        } catch (InvalidPathException e) {
+            throw new ConfigException(label(s) + ": " + Values.show(file.get()) + " is not a valid path (expected " + expected + ")");
+        }
+        if (!Files.exists(path)) {
+            throw new ConfigException(label(s) + ": " + Values.show(file.get()) + " does not exist (expected " + expected + ")");
+        }
+        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+            throw new ConfigException(label(s) + ": " + Values.show(file.get())
+                    + " is not a readable file (expected " + expected + ")");
+        }
+    }
+
+    private String required(Entry e, String field, String expected) throws ConfigException {
+        Optional<Raw> r = e.field(field);
+        if (r.isEmpty()) {
+            throw new ConfigException(e.label() + "." + field + ": not set (expected " + expected + ")");
+        }
+        if (r.get().text().isBlank()) {
+            throw new ConfigException(r.get().label() + ": " + Values.show(r.get().text())
+                    + " is not allowed (expected " + expected + ")");
+        }
+        return r.get().text().strip();
+    }
+
+    private Optional<String> optional(Setting s) {
+        return raw.setting(s).map(Raw::text).map(String::strip).filter(t -> !t.isEmpty());
+    }
+
+    private String text(Setting s) {
+        return raw.setting(s).orElseThrow(() -> new IllegalStateException("no default for " + s.path())).text();
+    }
+
+    private String label(Setting s) {
+        return raw.setting(s).map(Raw::label).orElse(s.path());
+    }
+
+    private int integer(Setting s, int min, int max) throws ConfigException {
+        return (int) Values.integer(label(s), text(s), min, max);
+    }
+
+    private Duration duration(Setting s, Duration min) throws ConfigException {
+        return Values.duration(label(s), text(s), min);
+    }
+}

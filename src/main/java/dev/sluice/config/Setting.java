@@ -1,0 +1,84 @@
+package dev.sluice.config;
+
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Every scalar key of the configuration, with its built-in default in the same text form a user
+ * would write. Lists ({@code users}, {@code databases}) are not settings: they have their own
+ * entry fields.
+ */
+enum Setting {
+    LISTEN("listen", "127.0.0.1:6432"),
+    ADMIN_LISTEN("admin_listen", "127.0.0.1:6480"),
+    AUTH_TYPE("auth_type", "scram-sha-256"),
+    MAX_MESSAGE_LENGTH("max_message_length", "64MB"),
+    SHUTDOWN_TIMEOUT("shutdown_timeout", "30s"),
+    IO_THREADS("io_threads", "0"),
+    POOL_MODE("pool.mode", "transaction"),
+    POOL_SIZE("pool.size", "20"),
+    POOL_MIN_IDLE("pool.min_idle", "0"),
+    POOL_MAX_CLIENT_CONN("pool.max_client_conn", "5000"),
+    POOL_ACQUIRE_TIMEOUT("pool.acquire_timeout", "30s"),
+    POOL_CONNECT_TIMEOUT("pool.connect_timeout", "5s"),
+    POOL_SERVER_LIFETIME("pool.server_lifetime", "1h"),
+    POOL_SERVER_IDLE_TIMEOUT("pool.server_idle_timeout", "10m"),
+    POOL_SERVER_CHECK_DELAY("pool.server_check_delay", "30s"),
+    POOL_IDLE_IN_TRANSACTION_TIMEOUT("pool.idle_in_transaction_timeout", "0"),
+    POOL_SERVER_RESET_QUERY("pool.server_reset_query", "DISCARD ALL"),
+    POOL_PREPARED_STATEMENT_CACHE_SIZE("pool.prepared_statement_cache_size", "1024"),
+    TLS_CLIENT_MODE("tls.client.mode", "disable"),
+    TLS_CLIENT_CERT_FILE("tls.client.cert_file", null),
+    TLS_CLIENT_KEY_FILE("tls.client.key_file", null),
+    TLS_SERVER_MODE("tls.server.mode", "prefer"),
+    TLS_SERVER_CA_FILE("tls.server.ca_file", null);
+
+    /** Mappings that group settings; a scalar in their place is an error. */
+    static final Set<String> SECTIONS = Set.of("pool", "tls", "tls.client", "tls.server");
+
+    private final String path;
+    private final String defaultText;
+
+    Setting(String path, String defaultText) {
+        this.path = path;
+        this.defaultText = defaultText;
+    }
+
+    /** The dotted key, as in YAML nesting and in flag maps: {@code pool.max_client_conn}. */
+    String path() {
+        return path;
+    }
+
+    /** The built-in default in text form; empty when the key has no default (unset). */
+    Optional<String> defaultText() {
+        return Optional.ofNullable(defaultText);
+    }
+
+    /** {@code SLUICE_} plus the path upper-cased, dots and dashes as underscores. */
+    String envName() {
+        return envName(path);
+    }
+
+    static String envName(String path) {
+        return "SLUICE_" + path.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    static Optional<Setting> byPath(String path) {
+        for (Setting s : values()) {
+            if (s.path.equals(path)) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
+    }
+
+    static Optional<Setting> byEnvName(String name) {
+        for (Setting s : values()) {
+            if (s.envName().equals(name)) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
+    }
+}
