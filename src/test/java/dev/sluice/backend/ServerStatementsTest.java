@@ -1,0 +1,62 @@
+package dev.sluice.backend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class ServerStatementsTest {
+
+    private static StatementKey key(String sql) {
+        ByteBuf b = Unpooled.copiedBuffer(sql + "\0\0\0", StandardCharsets.UTF_8);
+        try {
+            return StatementKey.of(b, 0, b.readableBytes());
+        } finally {
+            b.release();
+        }
+    }
+
+    @Test
+    void sameTextAndTypes_isTheSameKey() {
+        assertThat(key("select 1")).isEqualTo(key("select 1")).hasSameHashCodeAs(key("select 1"));
+        assertThat(key("select 1")).isNotEqualTo(key("select 2"));
+    }
+
+    @Test
+    void add_givesFreshNamesNeverReused() {
+        ServerStatements s = new ServerStatements(10);
+        String a = s.add(key("a"));
+        s.remove(key("a"), a);
+        String b = s.add(key("a"));
+        assertThat(a).isEqualTo("sluice_1");
+        assertThat(b).isEqualTo("sluice_2");
+        assertThat(s.get(key("a"))).isEqualTo("sluice_2");
+    }
+
+    @Test
+    void evictOne_dropsLeastRecentlyUsedOnlyWhenOverCapacity() {
+        ServerStatements s = new ServerStatements(2);
+        String a = s.add(key("a"));
+        s.add(key("b"));
+        assertThat(s.evictOne()).isNull();
+        s.get(key("a")); // a is now more recent than b
+        s.add(key("c"));
+        assertThat(s.evictOne()).isEqualTo("sluice_2");
+        assertThat(s.get(key("b"))).isNull();
+        assertThat(s.get(key("a"))).isEqualTo(a);
+        assertThat(s.size()).isEqualTo(2);
+    }
+
+    @Test
+    void remove_onlyForgetsTheNamedVersion() {
+        ServerStatements s = new ServerStatements(4);
+        String first = s.add(key("x"));
+        String second = s.add(key("x"));
+        s.remove(key("x"), first);
+        assertThat(s.get(key("x"))).isEqualTo(second);
+        s.clear();
+        assertThat(s.size()).isZero();
+    }
+}
