@@ -478,35 +478,65 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
     }
 
-    /** Re-applies the client's parameters that differ on the server connection it just got. */
+    /**
+     * Re-applies the client's parameters that differ on the server connection it just got, with
+     * one {@code set_config} query whose answers are swallowed. Values travel as escaped string
+     * literals, so nothing a client put in its startup packet is ever run as SQL.
+     */
     private void applyParameters() {
         if (server.lastSession == this && server.lastParamsVersion == paramsVersion) {
             return; // the connection still has exactly what this session set last time
         }
         StringBuilder sql = null;
+        List<String> keys = null;
         Map<String, String> have = server.params();
         for (Map.Entry<String, String> e : desired.entrySet()) {
             String value = e.getValue();
             if (!value.equals(have.get(e.getKey()))) {
                 if (sql == null) {
-                    sql = new StringBuilder(64);
-                }
-                sql.append("SET ").append(e.getKey()).append(" TO ");
-                if ("search_path".equals(e.getKey())) {
-                    sql.append(value);
+                    sql = new StringBuilder(96).append("SELECT ");
+                    keys = new ArrayList<>(4);
                 } else {
-                    sql.append('\'').append(value.replace("'", "''")).append('\'');
+                    sql.append(", ");
                 }
-                sql.append(';');
+                sql.append("pg_catalog.set_config('").append(e.getKey()).append("', E'");
+                for (int i = 0; i < value.length(); i++) {
+                    char c = value.charAt(i);
+                    if (c == '\\' || c == '\'') {
+                        sql.append('\\');
+                    }
+                    sql.append(c);
+                }
+                sql.append("', false)");
+                keys.add(e.getKey());
                 have.put(e.getKey(), value);
             }
         }
         if (sql != null) {
-            tracker.add(RequestTracker.INJECTED_QUERY);
+            tracker.add(RequestTracker.INJECTED_QUERY, keys);
             outToServer.add(Messages.query(channel.alloc(), sql.toString()));
         }
         server.lastSession = this;
         server.lastParamsVersion = paramsVersion;
+    }
+
+    /**
+     * PostgreSQL refused a parameter the client asked for (say, an unknown time zone in its
+     * startup packet): nothing of that query took effect, so those parameters stop following the
+     * client, which is told with a warning.
+     */
+    private void parametersRefused(Object keys, ByteBuf b, int start, int size) {
+        if (keys instanceof List<?> list) {
+            for (Object k : list) {
+                desired.remove(k);
+                server.params().remove(k);
+            }
+        }
+        server.lastSession = null;
+        paramsVersion++;
+        String message = Messages.errorField(b, start, size, 'M');
+        channel.write(Messages.noticeResponse(channel.alloc(), "WARNING", SqlState.INVALID_PARAMETER_VALUE,
+                "Sluice could not apply a connection parameter on a server connection: " + message), channel.voidPromise());
     }
 
     // ------------------------------------------------------------------ client -> server
@@ -827,6 +857,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 case ERROR_RESPONSE -> {
                     popped = serverError(b, start, size, head);
                     pass = head != RequestTracker.INJECTED_QUERY || isFatal(b, start, size);
+                    if (!pass) {
+                        runStart = flushServerRun(b, runStart, start);
+                        parametersRefused(tracker.peekPayload(), b, start, size);
+                    }
                 }
                 case READY_FOR_QUERY -> {
                     byte status = b.getByte(start + 5);
