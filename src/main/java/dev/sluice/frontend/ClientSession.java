@@ -90,6 +90,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     /** Client statement name to statement identity (transaction mode only). */
     private final Map<String, StatementKey> statements = new HashMap<>();
     private final List<ByteBuf> outToServer = new ArrayList<>(4);
+    /**
+     * Messages written in place of the client frame being relayed (renamed Bind/Describe, injected
+     * Parse/Close); queued after the untouched frames that preceded it, so the order is kept.
+     */
+    private final List<ByteBuf> rewritten = new ArrayList<>(4);
 
     private Phase phase = Phase.STARTUP;
     private Channel channel;
@@ -565,6 +570,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     }
                 } else {
                     runStart = flushClientRun(b, runStart, start);
+                    outToServer.addAll(rewritten);
+                    rewritten.clear();
                 }
                 b.readerIndex(start + size);
                 if (!pass) {
@@ -661,11 +668,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         ByteBuf p = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 16 + key.bodyLength());
         Messages.cstring(p, name);
         key.writeBody(p);
-        outToServer.add(Messages.finish(p, 0));
+        rewritten.add(Messages.finish(p, 0));
         tracker.add(kind, new Prepared(key, name));
         String evicted = server.statements().evictOne();
         if (evicted != null) {
-            outToServer.add(Messages.close(channel.alloc(), (byte) 'S', evicted));
+            rewritten.add(Messages.close(channel.alloc(), (byte) 'S', evicted));
             tracker.add(RequestTracker.INJECTED_CLOSE);
         }
         return name;
@@ -691,8 +698,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         head.writeBytes(b, start + 5, portalLen);
         head.writeBytes(nameBytes);
         head.writeByte(0);
-        outToServer.add(head);
-        outToServer.add(b.retainedSlice(stmtEnd, restLen));
+        rewritten.add(head);
+        rewritten.add(b.retainedSlice(stmtEnd, restLen));
         tracker.add(RequestTracker.BIND);
         return false;
     }
@@ -709,7 +716,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         ByteBuf d = Messages.start(channel.alloc(), FrontendType.DESCRIBE.code(), 8 + name.length());
         d.writeByte('S');
         Messages.cstring(d, name);
-        outToServer.add(Messages.finish(d, 0));
+        rewritten.add(Messages.finish(d, 0));
         tracker.add(RequestTracker.DESCRIBE);
         return false;
     }
@@ -1033,6 +1040,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             buf.release();
         }
         outToServer.clear();
+        for (ByteBuf buf : rewritten) {
+            buf.release();
+        }
+        rewritten.clear();
         fromClient.release();
         ServerConnection s = server;
         server = null;
