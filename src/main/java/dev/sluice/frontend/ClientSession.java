@@ -492,12 +492,31 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     sql.append('\'').append(value.replace("'", "''")).append('\'');
                 }
                 sql.append(';');
-                have.put(e.getKey(), value);
+                if ("search_path".equals(e.getKey())) {
+                    // not reported by ParameterStatus: what was set is all Sluice will know
+                    have.put(e.getKey(), value);
+                }
             }
         }
         if (sql != null) {
             tracker.add(RequestTracker.INJECTED_QUERY);
             outToServer.add(Messages.query(channel.alloc(), sql.toString()));
+        }
+    }
+
+    /**
+     * After the SET that re-applied the client's parameters: the client's values become the
+     * server's reported ones. PostgreSQL reports a parameter only when its value changes and
+     * normalises what it is given ({@code DateStyle 'ISO'} keeps the current field order), so a
+     * value as the client first sent it may differ from, and mean less than, the one in force.
+     */
+    private void adoptServerValues() {
+        Map<String, String> have = server.params();
+        for (Map.Entry<String, String> e : desired.entrySet()) {
+            String actual = have.get(e.getKey());
+            if (actual != null && !"search_path".equals(e.getKey())) {
+                e.setValue(actual);
+            }
         }
     }
 
@@ -639,15 +658,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private boolean parse(ByteBuf b, int start, int size) {
         int end = start + size;
         int nameEnd = Messages.skipCstring(b, start + 5, end);
+        if (transactionMode && !pinned && mentionsAdvisoryLock(b, start, size)) {
+            pin("a session advisory lock");
+        }
         if (!transactionMode || nameEnd == start + 6) {
             tracker.add(RequestTracker.PARSE);
             return true;
         }
         String clientName = b.toString(start + 5, nameEnd - start - 6, StandardCharsets.UTF_8);
         StatementKey key = StatementKey.of(b, nameEnd, end - nameEnd);
-        if (!pinned && mentionsAdvisoryLock(b, start, size)) {
-            pin("a session advisory lock");
-        }
         statements.put(clientName, key);
         if (server.statements().get(key) != null) {
             tracker.add(RequestTracker.SYNTHETIC_PARSE_COMPLETE);
@@ -808,7 +827,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 case READY_FOR_QUERY -> {
                     byte status = b.getByte(start + 5);
                     server.transactionStatus = status;
-                    pass = !RequestTracker.isInjected(tracker.pop());
+                    byte answered = tracker.pop();
+                    if (answered == RequestTracker.INJECTED_QUERY) {
+                        adoptServerValues();
+                    }
+                    pass = !RequestTracker.isInjected(answered);
                     popped = true;
                 }
                 case PARAMETER_STATUS -> {
