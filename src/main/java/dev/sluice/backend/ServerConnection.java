@@ -89,6 +89,12 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     public long idleSinceNanos = System.nanoTime();
     /** A query to run before this connection goes back to the pool, or {@code null}. Owned by the holder. */
     public String resetQuery;
+    /**
+     * The reset query that undoes session-level {@code SET}s but keeps prepared statements. RESET
+     * ALL leaves the role and session authorization alone, so they are reset explicitly: a
+     * {@code SET ROLE} must never carry over to another client.
+     */
+    public static final String RESET_SETTINGS = "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL";
     /** Pool bookkeeping: already subtracted from the pool's count. Guarded by the pool's lock. */
     public boolean countedOut;
     private Runnable afterCancels;

@@ -63,7 +63,8 @@ import org.slf4j.LoggerFactory;
  * application_name, search_path) are re-applied with one SET query when they differ on the
  * connection it gets. Session state that cannot move with the client pins the client to its
  * connection until it disconnects (SQL PREPARE, LISTEN, DECLARE CURSOR, CREATE TABLE, session
- * advisory locks); a session-level SET is undone with RESET ALL before the connection is reused.
+ * advisory locks); a session-level SET is undone with RESET ALL (plus RESET ROLE and RESET
+ * SESSION AUTHORIZATION, which RESET ALL skips) before the connection is reused.
  *
  * <p><b>ByteBuf ownership.</b> {@link #channelRead} and {@link #serverRead} take ownership of
  * their buffer into a {@link FrameBuffer}; forwarded frames leave as retained slices; the frame
@@ -990,7 +991,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             return;
         }
         if (dirty) {
-            s.resetQuery = "RESET ALL";
+            s.resetQuery = ServerConnection.RESET_SETTINGS;
             dirty = false;
         }
         server = null;
@@ -1076,7 +1077,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 if (!transactionMode || pinned) {
                     s.resetQuery = config.pool().serverResetQuery().isBlank() ? null : config.pool().serverResetQuery();
                 } else if (dirty) {
-                    s.resetQuery = "RESET ALL";
+                    s.resetQuery = ServerConnection.RESET_SETTINGS;
                 }
                 s.channel().config().setAutoRead(true);
                 pool.release(s);

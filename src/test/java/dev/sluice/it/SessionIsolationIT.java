@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sluice.frontend.ProxyServer;
 import dev.sluice.it.support.ProxyClients;
 import dev.sluice.it.support.TestConfig;
+import dev.sluice.it.support.TestPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -71,6 +72,24 @@ class SessionIsolationIT {
             assertThat(scalar(a, "SHOW work_mem")).isEqualTo("7MB");
             a.commit();
             assertThat(scalar(b, "SHOW work_mem")).isEqualTo("4MB");
+        }
+    }
+
+    @Test
+    void setRole_isResetBeforeTheConnectionIsReused() throws Exception {
+        try (Connection su = TestPostgres.superuserConnection(); Statement s = su.createStatement()) {
+            s.execute("DROP ROLE IF EXISTS sluice_isolation_role");
+            s.execute("CREATE ROLE sluice_isolation_role");
+            s.execute("GRANT sluice_isolation_role TO " + TestPostgres.APP_USER);
+        }
+        try (Connection a = ProxyClients.connect(shared); Connection b = ProxyClients.connect(shared)) {
+            exec(a, "SET ROLE sluice_isolation_role");
+            assertThat(scalar(b, "SELECT current_user")).isEqualTo(TestPostgres.APP_USER);
+            assertThat(scalar(a, "SELECT current_user")).isEqualTo(TestPostgres.APP_USER);
+        } finally {
+            try (Connection su = TestPostgres.superuserConnection(); Statement s = su.createStatement()) {
+                s.execute("DROP ROLE IF EXISTS sluice_isolation_role");
+            }
         }
     }
 
