@@ -927,29 +927,29 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         byte first = b.getByte(start + 5);
         switch (first) {
             case 'S' -> {
-                if (transactionMode && tagLen == 3 && tagIs(b, start, "SET")) {
+                if (transactionMode && tagIs(b, start, tagLen, "SET")) {
                     dirty = true;
                 }
             }
             case 'D' -> {
-                if (tagIs(b, start, "DISCARD ALL") || tagIs(b, start, "DEALLOCATE ALL")) {
+                if (tagIs(b, start, tagLen, "DISCARD ALL") || tagIs(b, start, tagLen, "DEALLOCATE ALL")) {
                     server.statements().clear();
-                } else if (transactionMode && tagIs(b, start, "DECLARE CURSOR")) {
+                } else if (transactionMode && tagIs(b, start, tagLen, "DECLARE CURSOR")) {
                     pin("a cursor");
                 }
             }
             case 'P' -> {
-                if (transactionMode && tagIs(b, start, "PREPARE")) {
+                if (transactionMode && tagIs(b, start, tagLen, "PREPARE")) {
                     pin("an SQL PREPARE");
                 }
             }
             case 'L' -> {
-                if (transactionMode && tagIs(b, start, "LISTEN")) {
+                if (transactionMode && tagIs(b, start, tagLen, "LISTEN")) {
                     pin("LISTEN");
                 }
             }
             case 'C' -> {
-                if (transactionMode && tagIs(b, start, "CREATE TABLE")) {
+                if (transactionMode && tagIs(b, start, tagLen, "CREATE TABLE")) {
                     pin("CREATE TABLE (a temporary table would not survive a server change)");
                 }
             }
@@ -958,9 +958,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
     }
 
-    private static boolean tagIs(ByteBuf b, int start, String tag) {
+    /** Whether the CommandComplete at {@code start}, whose tag is {@code tagLen} bytes, carries exactly {@code tag}. */
+    private static boolean tagIs(ByteBuf b, int start, int tagLen, String tag) {
         int n = tag.length();
-        if (b.getByte(start + 5 + n) != 0) {
+        // compare lengths first: a longer candidate must not read past the frame (or the buffer)
+        if (tagLen != n) {
             return false;
         }
         for (int i = 0; i < n; i++) {
