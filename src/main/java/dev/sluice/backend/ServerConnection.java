@@ -90,6 +90,12 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     /** A query to run before this connection goes back to the pool, or {@code null}. Owned by the holder. */
     public String resetQuery;
     /**
+     * The reset query that undoes session-level {@code SET}s but keeps prepared statements. RESET
+     * ALL leaves the role and session authorization alone, so they are reset explicitly: a
+     * {@code SET ROLE} must never carry over to another client.
+     */
+    public static final String RESET_SETTINGS = "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL";
+    /**
      * The session that last applied its parameters here and the version it applied, so a client
      * that gets the same connection back skips the comparison. Owned by the holder; cleared
      * whenever the connection's parameters change otherwise.

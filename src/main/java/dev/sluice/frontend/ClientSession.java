@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
  * application_name, search_path) are re-applied with one SET query when they differ on the
  * connection it gets. Session state that cannot move with the client pins the client to its
  * connection until it disconnects (SQL PREPARE, LISTEN, DECLARE CURSOR, CREATE TABLE, session
- * advisory locks); a session-level SET is undone with RESET ALL before the connection is reused.
+ * advisory locks); a session-level SET is undone with RESET ALL (plus RESET ROLE and RESET
+ * SESSION AUTHORIZATION, which RESET ALL skips) before the connection is reused.
  *
  * <p><b>ByteBuf ownership.</b> {@link #channelRead} and {@link #serverRead} take ownership of
  * their buffer into a {@link FrameBuffer}; forwarded frames leave as retained slices; the frame
@@ -88,6 +89,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     /** Client statement name to statement identity (transaction mode only). */
     private final Map<String, StatementKey> statements = new HashMap<>();
     private final List<ByteBuf> outToServer = new ArrayList<>(4);
+    /**
+     * Messages written in place of the client frame being relayed (renamed Bind/Describe, injected
+     * Parse/Close); queued after the untouched frames that preceded it, so the order is kept.
+     */
+    private final List<ByteBuf> rewritten = new ArrayList<>(4);
 
     private Phase phase = Phase.STARTUP;
     private Channel channel;
@@ -509,7 +515,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 }
                 sql.append("', false)");
                 keys.add(e.getKey());
-                have.put(e.getKey(), value);
+                if ("search_path".equals(e.getKey())) {
+                    // not reported by ParameterStatus: what was set is all Sluice will know
+                    have.put(e.getKey(), value);
+                }
             }
         }
         if (sql != null) {
@@ -537,6 +546,22 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         String message = Messages.errorField(b, start, size, 'M');
         channel.write(Messages.noticeResponse(channel.alloc(), "WARNING", SqlState.INVALID_PARAMETER_VALUE,
                 "Sluice could not apply a connection parameter on a server connection: " + message), channel.voidPromise());
+    }
+
+    /**
+     * After the SET that re-applied the client's parameters: the client's values become the
+     * server's reported ones. PostgreSQL reports a parameter only when its value changes and
+     * normalises what it is given ({@code DateStyle 'ISO'} keeps the current field order), so a
+     * value as the client first sent it may differ from, and mean less than, the one in force.
+     */
+    private void adoptServerValues() {
+        Map<String, String> have = server.params();
+        for (Map.Entry<String, String> e : desired.entrySet()) {
+            String actual = have.get(e.getKey());
+            if (actual != null && !"search_path".equals(e.getKey())) {
+                e.setValue(actual);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ client -> server
@@ -608,6 +633,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     }
                 } else {
                     runStart = flushClientRun(b, runStart, start);
+                    outToServer.addAll(rewritten);
+                    rewritten.clear();
                 }
                 b.readerIndex(start + size);
                 if (!pass) {
@@ -675,15 +702,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private boolean parse(ByteBuf b, int start, int size) {
         int end = start + size;
         int nameEnd = Messages.skipCstring(b, start + 5, end);
+        if (transactionMode && !pinned && mentionsAdvisoryLock(b, start, size)) {
+            pin("a session advisory lock");
+        }
         if (!transactionMode || nameEnd == start + 6) {
             tracker.add(RequestTracker.PARSE);
             return true;
         }
         String clientName = b.toString(start + 5, nameEnd - start - 6, StandardCharsets.UTF_8);
         StatementKey key = StatementKey.of(b, nameEnd, end - nameEnd);
-        if (!pinned && mentionsAdvisoryLock(b, start, size)) {
-            pin("a session advisory lock");
-        }
         statements.put(clientName, key);
         if (server.statements().get(key) != null) {
             tracker.add(RequestTracker.SYNTHETIC_PARSE_COMPLETE);
@@ -704,11 +731,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         ByteBuf p = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 16 + key.bodyLength());
         Messages.cstring(p, name);
         key.writeBody(p);
-        outToServer.add(Messages.finish(p, 0));
+        rewritten.add(Messages.finish(p, 0));
         tracker.add(kind, new Prepared(key, name));
         String evicted = server.statements().evictOne();
         if (evicted != null) {
-            outToServer.add(Messages.close(channel.alloc(), (byte) 'S', evicted));
+            rewritten.add(Messages.close(channel.alloc(), (byte) 'S', evicted));
             tracker.add(RequestTracker.INJECTED_CLOSE);
         }
         return name;
@@ -734,8 +761,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         head.writeBytes(b, start + 5, portalLen);
         head.writeBytes(nameBytes);
         head.writeByte(0);
-        outToServer.add(head);
-        outToServer.add(b.retainedSlice(stmtEnd, restLen));
+        rewritten.add(head);
+        rewritten.add(b.retainedSlice(stmtEnd, restLen));
         tracker.add(RequestTracker.BIND);
         return false;
     }
@@ -752,7 +779,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         ByteBuf d = Messages.start(channel.alloc(), FrontendType.DESCRIBE.code(), 8 + name.length());
         d.writeByte('S');
         Messages.cstring(d, name);
-        outToServer.add(Messages.finish(d, 0));
+        rewritten.add(Messages.finish(d, 0));
         tracker.add(RequestTracker.DESCRIBE);
         return false;
     }
@@ -865,7 +892,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 case READY_FOR_QUERY -> {
                     byte status = b.getByte(start + 5);
                     server.transactionStatus = status;
-                    pass = !RequestTracker.isInjected(tracker.pop());
+                    byte answered = tracker.pop();
+                    if (answered == RequestTracker.INJECTED_QUERY) {
+                        adoptServerValues();
+                    }
+                    pass = !RequestTracker.isInjected(answered);
                     popped = true;
                 }
                 case PARAMETER_STATUS -> {
@@ -962,29 +993,29 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         byte first = b.getByte(start + 5);
         switch (first) {
             case 'S' -> {
-                if (transactionMode && tagLen == 3 && tagIs(b, start, "SET")) {
+                if (transactionMode && tagIs(b, start, tagLen, "SET")) {
                     dirty = true;
                 }
             }
             case 'D' -> {
-                if (tagIs(b, start, "DISCARD ALL") || tagIs(b, start, "DEALLOCATE ALL")) {
+                if (tagIs(b, start, tagLen, "DISCARD ALL") || tagIs(b, start, tagLen, "DEALLOCATE ALL")) {
                     server.statements().clear();
-                } else if (transactionMode && tagIs(b, start, "DECLARE CURSOR")) {
+                } else if (transactionMode && tagIs(b, start, tagLen, "DECLARE CURSOR")) {
                     pin("a cursor");
                 }
             }
             case 'P' -> {
-                if (transactionMode && tagIs(b, start, "PREPARE")) {
+                if (transactionMode && tagIs(b, start, tagLen, "PREPARE")) {
                     pin("an SQL PREPARE");
                 }
             }
             case 'L' -> {
-                if (transactionMode && tagIs(b, start, "LISTEN")) {
+                if (transactionMode && tagIs(b, start, tagLen, "LISTEN")) {
                     pin("LISTEN");
                 }
             }
             case 'C' -> {
-                if (transactionMode && tagIs(b, start, "CREATE TABLE")) {
+                if (transactionMode && tagIs(b, start, tagLen, "CREATE TABLE")) {
                     pin("CREATE TABLE (a temporary table would not survive a server change)");
                 }
             }
@@ -993,9 +1024,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
     }
 
-    private static boolean tagIs(ByteBuf b, int start, String tag) {
+    /** Whether the CommandComplete at {@code start}, whose tag is {@code tagLen} bytes, carries exactly {@code tag}. */
+    private static boolean tagIs(ByteBuf b, int start, int tagLen, String tag) {
         int n = tag.length();
-        if (b.getByte(start + 5 + n) != 0) {
+        // compare lengths first: a longer candidate must not read past the frame (or the buffer)
+        if (tagLen != n) {
             return false;
         }
         for (int i = 0; i < n; i++) {
@@ -1026,7 +1059,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             return;
         }
         if (dirty) {
-            s.resetQuery = "RESET ALL";
+            s.resetQuery = ServerConnection.RESET_SETTINGS;
             dirty = false;
         }
         server = null;
@@ -1099,6 +1132,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             buf.release();
         }
         outToServer.clear();
+        for (ByteBuf buf : rewritten) {
+            buf.release();
+        }
+        rewritten.clear();
         fromClient.release();
         ServerConnection s = server;
         server = null;
@@ -1108,7 +1145,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 if (!transactionMode || pinned) {
                     s.resetQuery = config.pool().serverResetQuery().isBlank() ? null : config.pool().serverResetQuery();
                 } else if (dirty) {
-                    s.resetQuery = "RESET ALL";
+                    s.resetQuery = ServerConnection.RESET_SETTINGS;
                 }
                 s.channel().config().setAutoRead(true);
                 pool.release(s);

@@ -235,7 +235,7 @@ public final class Pool implements ServerConnection.Owner {
             s.resetQuery = null;
             s.runInternal(q, error -> {
                 if (error == null) {
-                    if (!"RESET ALL".equalsIgnoreCase(q)) {
+                    if (!ServerConnection.RESET_SETTINGS.equals(q)) {
                         s.statements().clear();
                     }
                     // not reported by ParameterStatus, so the reset is not seen otherwise

@@ -1,0 +1,257 @@
+package dev.sluice.it;
+
+import static dev.sluice.it.support.ProxyClients.props;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.frontend.ProxyServer;
+import dev.sluice.it.support.ProxyClients;
+import dev.sluice.it.support.TestConfig;
+import dev.sluice.it.support.TestPostgres;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/**
+ * Transaction mode: what each kind of session state does when clients share server connections.
+ * With one server connection, two clients run on the very same PostgreSQL backend; features that
+ * pin a client are tested with two, so the other client still has one. The table in
+ * {@code docs/session-features.md} states the same behaviour.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SessionIsolationIT {
+
+    private static ProxyServer shared;
+    private static ProxyServer two;
+
+    @BeforeAll
+    static void startSluice() throws Exception {
+        shared = ProxyServer.start(TestConfig.builder().poolSize(1).build());
+        two = ProxyServer.start(TestConfig.builder().poolSize(2).build());
+    }
+
+    @AfterAll
+    static void stopSluice() {
+        if (shared != null) {
+            shared.close();
+        }
+        if (two != null) {
+            two.close();
+        }
+    }
+
+    @Test
+    void sessionSet_isResetBeforeTheConnectionIsReused() throws Exception {
+        try (Connection a = ProxyClients.connect(shared); Connection b = ProxyClients.connect(shared)) {
+            int pid = scalarInt(a, "SELECT pg_backend_pid()");
+            exec(a, "SET statement_timeout = '1234ms'");
+            assertThat(scalarInt(b, "SELECT pg_backend_pid()")).as("same server connection").isEqualTo(pid);
+            assertThat(scalar(b, "SHOW statement_timeout")).isEqualTo("0");
+            // the reset is not per client: A's own SET outside a transaction is gone too
+            assertThat(scalar(a, "SHOW statement_timeout")).isEqualTo("0");
+            // inside a transaction the setting holds until its end
+            a.setAutoCommit(false);
+            exec(a, "SET statement_timeout = '1234ms'");
+            assertThat(scalar(a, "SHOW statement_timeout")).isEqualTo("1234ms");
+            a.commit();
+            a.setAutoCommit(true);
+            assertThat(scalar(b, "SHOW statement_timeout")).isEqualTo("0");
+            // SET LOCAL never leaks either
+            a.setAutoCommit(false);
+            exec(a, "SET LOCAL work_mem = '7MB'");
+            assertThat(scalar(a, "SHOW work_mem")).isEqualTo("7MB");
+            a.commit();
+            assertThat(scalar(b, "SHOW work_mem")).isEqualTo("4MB");
+        }
+    }
+
+    @Test
+    void setRole_isResetBeforeTheConnectionIsReused() throws Exception {
+        try (Connection su = TestPostgres.superuserConnection(); Statement s = su.createStatement()) {
+            s.execute("DROP ROLE IF EXISTS sluice_isolation_role");
+            s.execute("CREATE ROLE sluice_isolation_role");
+            s.execute("GRANT sluice_isolation_role TO " + TestPostgres.APP_USER);
+        }
+        try (Connection a = ProxyClients.connect(shared); Connection b = ProxyClients.connect(shared)) {
+            exec(a, "SET ROLE sluice_isolation_role");
+            assertThat(scalar(b, "SELECT current_user")).isEqualTo(TestPostgres.APP_USER);
+            assertThat(scalar(a, "SELECT current_user")).isEqualTo(TestPostgres.APP_USER);
+        } finally {
+            try (Connection su = TestPostgres.superuserConnection(); Statement s = su.createStatement()) {
+                s.execute("DROP ROLE IF EXISTS sluice_isolation_role");
+            }
+        }
+    }
+
+    @Test
+    void trackedParameters_eachClientKeepsItsOwn() throws Exception {
+        try (Connection a = ProxyClients.connect(shared, props("ApplicationName", "client-alpha"));
+                Connection b = ProxyClients.connect(shared, props("ApplicationName", "client-beta"))) {
+            exec(a, "SET TimeZone = 'Asia/Tokyo'");
+            exec(a, "SET DateStyle = 'ISO, DMY'");
+            exec(b, "SET TimeZone = 'America/New_York'");
+            exec(b, "SET DateStyle = 'ISO, MDY'");
+            int pid = scalarInt(a, "SELECT pg_backend_pid()");
+            for (int round = 0; round < 25; round++) {
+                Connection first = round % 2 == 0 ? a : b;
+                Connection second = first == a ? b : a;
+                for (Connection c : List.of(first, second)) {
+                    boolean alpha = c == a;
+                    if (round % 5 == 4) {
+                        c.setAutoCommit(false);
+                    }
+                    assertThat(scalar(c, "SHOW application_name")).isEqualTo(alpha ? "client-alpha" : "client-beta");
+                    assertThat(scalar(c, "SHOW TimeZone")).isEqualTo(alpha ? "Asia/Tokyo" : "America/New_York");
+                    assertThat(scalar(c, "SHOW DateStyle")).isEqualTo(alpha ? "ISO, DMY" : "ISO, MDY");
+                    assertThat(scalar(c, "SELECT to_char(timestamptz '2024-01-01 00:00:00+00', 'HH24')"))
+                            .isEqualTo(alpha ? "09" : "19");
+                    assertThat(scalarInt(c, "SELECT pg_backend_pid()")).isEqualTo(pid);
+                    if (!c.getAutoCommit()) {
+                        c.commit();
+                        c.setAutoCommit(true);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void sqlPrepare_pinsTheClient_otherClientsDoNotSeeIt() throws Exception {
+        try (Connection a = ProxyClients.connect(two); Connection b = ProxyClients.connect(two)) {
+            exec(a, "PREPARE p AS SELECT 41 + 1");
+            int pinned = scalarInt(a, "SELECT pg_backend_pid()");
+            for (int i = 0; i < 10; i++) {
+                assertThat(scalarList(b, "SELECT name FROM pg_prepared_statements")).doesNotContain("p");
+                assertThat(scalarInt(b, "SELECT pg_backend_pid()")).isNotEqualTo(pinned);
+                assertThat(scalarInt(a, "EXECUTE p")).isEqualTo(42);
+                assertThat(scalarInt(a, "SELECT pg_backend_pid()")).isEqualTo(pinned);
+            }
+        }
+    }
+
+    @Test
+    void tempTable_pinsTheClient_invisibleToOthers() throws Exception {
+        try (Connection a = ProxyClients.connect(two); Connection b = ProxyClients.connect(two)) {
+            exec(a, "CREATE TEMP TABLE session_tmp (x int)");
+            exec(a, "INSERT INTO session_tmp VALUES (1), (2), (3)");
+            for (int i = 0; i < 5; i++) {
+                assertThat(scalar(b, "SELECT to_regclass('session_tmp')::text")).isNull();
+                assertThat(scalarInt(a, "SELECT count(*) FROM session_tmp")).isEqualTo(3);
+            }
+        }
+        try (Connection c = ProxyClients.connect(two); Connection d = ProxyClients.connect(two)) {
+            // the pinned connection was reset (DISCARD ALL) when A left
+            assertThat(scalar(c, "SELECT to_regclass('session_tmp')::text")).isNull();
+            assertThat(scalar(d, "SELECT to_regclass('session_tmp')::text")).isNull();
+        }
+    }
+
+    @Test
+    void listen_pinsTheClient_notificationsArrive() throws Exception {
+        try (Connection a = ProxyClients.connect(two); Connection b = ProxyClients.connect(two)) {
+            exec(a, "LISTEN session_channel");
+            PGConnection pa = a.unwrap(PGConnection.class);
+            for (int i = 0; i < 3; i++) {
+                exec(b, "NOTIFY session_channel, 'payload " + i + "'");
+                PGNotification[] got = pa.getNotifications(10_000);
+                assertThat(got).isNotNull().extracting(PGNotification::getParameter).containsExactly("payload " + i);
+                assertThat(scalarInt(a, "SELECT 1")).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void advisoryLock_pinsTheClient_othersCannotTakeIt() throws Exception {
+        try (Connection a = ProxyClients.connect(two); Connection b = ProxyClients.connect(two)) {
+            exec(a, "SELECT pg_advisory_lock(4242)");
+            int pinned = scalarInt(a, "SELECT pg_backend_pid()");
+            for (int i = 0; i < 3; i++) {
+                assertThat(scalar(b, "SELECT pg_try_advisory_lock(4242)")).isEqualTo("f");
+                assertThat(scalarInt(a, "SELECT pg_backend_pid()")).isEqualTo(pinned);
+            }
+            assertThat(scalar(a, "SELECT pg_advisory_unlock(4242)")).isEqualTo("t");
+            assertThat(scalar(b, "SELECT pg_try_advisory_lock(4242)")).isEqualTo("t");
+            assertThat(scalar(b, "SELECT pg_advisory_unlock(4242)")).isEqualTo("t");
+        }
+    }
+
+    @Test
+    void cursorWithHold_fetchInLaterTransactions() throws Exception {
+        try (Connection a = ProxyClients.connect(two); Connection b = ProxyClients.connect(two)) {
+            exec(a, "DECLARE held CURSOR WITH HOLD FOR SELECT i FROM generate_series(1, 10) i");
+            List<String> fetched = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                fetched.addAll(scalarList(a, "FETCH 3 FROM held"));
+                assertThat(scalarInt(b, "SELECT count(*) FROM pg_cursors WHERE name = 'held'")).isZero();
+            }
+            exec(a, "CLOSE held");
+            assertThat(fetched).containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9", "10");
+        }
+    }
+
+    @Test
+    void pgjdbcNamedStatements_areRenamedPerServer_othersSeeOnlyServerNames() throws Exception {
+        try (Connection a = ProxyClients.connect(shared, props("prepareThreshold", "1"));
+                Connection b = ProxyClients.connect(shared)) {
+            try (PreparedStatement ps = a.prepareStatement("SELECT ?::int + 100")) {
+                for (int i = 0; i < 5; i++) {
+                    ps.setInt(1, i);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        assertThat(rs.getInt(1)).isEqualTo(100 + i);
+                    }
+                }
+            }
+            try (PreparedStatement ps = a.prepareStatement("SELECT name FROM pg_prepared_statements ORDER BY name")) {
+                List<String> seenByA = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        seenByA.add(rs.getString(1));
+                    }
+                }
+                assertThat(seenByA).isNotEmpty().allMatch(n -> n.matches("sluice_\\d+"));
+            }
+            List<String> seenByB = scalarList(b, "SELECT name FROM pg_prepared_statements");
+            // the one server connection holds A's statements under Sluice's names only
+            assertThat(seenByB).isNotEmpty().allMatch(n -> n.matches("sluice_\\d+"));
+            assertThat(seenByB).noneMatch(n -> n.startsWith("S_"));
+        }
+    }
+
+    private static void exec(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    private static String scalar(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).as("a row from " + sql).isTrue();
+            return rs.getString(1);
+        }
+    }
+
+    private static int scalarInt(Connection c, String sql) throws SQLException {
+        return Integer.parseInt(scalar(c, sql));
+    }
+
+    private static List<String> scalarList(Connection c, String sql) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+}
