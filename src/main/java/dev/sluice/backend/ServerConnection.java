@@ -537,7 +537,11 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         closeReason = "server connection to " + endpoint.label() + " failed: " + describe(cause);
-        log.debug("server {}: {}", id, closeReason, cause);
+        if (cause instanceof java.io.IOException) {
+            log.debug("server {}: {}", id, closeReason, cause);
+        } else {
+            log.error("server {}: internal error, closing the connection", id, cause);
+        }
         broken = true;
         ctx.close();
     }

@@ -77,6 +77,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     static final List<String> TRACKED = List.of("client_encoding", "DateStyle", "TimeZone", "IntervalStyle",
             "standard_conforming_strings", "application_name", "search_path");
     private static final byte[] ADVISORY_LOCK = "advisory_lock".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SET_CONFIG = "set_config".getBytes(StandardCharsets.US_ASCII);
 
     private enum Phase { STARTUP, AUTH, LOGIN, READY, CLOSED }
 
@@ -190,8 +191,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("client {}: {}", keyPid, cause.toString());
-        ctx.close();
+        if (cause instanceof java.io.IOException) {
+            log.debug("client {}: {}", keyPid, cause.toString()); // the peer went away
+            ctx.close();
+        } else {
+            log.error("client {}: internal error, closing the connection", keyPid, cause);
+            fatal(SqlState.INTERNAL_ERROR, "internal error in Sluice: " + cause);
+        }
     }
 
     @Override
@@ -612,8 +618,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 switch (type) {
                     case QUERY -> {
                         tracker.add(RequestTracker.QUERY);
-                        if (transactionMode && !pinned && mentionsAdvisoryLock(b, start, size)) {
-                            pin("a session advisory lock");
+                        if (transactionMode && !pinned) {
+                            noteSessionState(b, start, size);
                         }
                     }
                     case FUNCTION_CALL -> tracker.add(RequestTracker.QUERY);
@@ -702,8 +708,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private boolean parse(ByteBuf b, int start, int size) {
         int end = start + size;
         int nameEnd = Messages.skipCstring(b, start + 5, end);
-        if (transactionMode && !pinned && mentionsAdvisoryLock(b, start, size)) {
-            pin("a session advisory lock");
+        if (transactionMode && !pinned) {
+            noteSessionState(b, start, size);
         }
         if (!transactionMode || nameEnd == start + 6) {
             tracker.add(RequestTracker.PARSE);
@@ -796,16 +802,22 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         return false;
     }
 
-    /** Whether the message mentions a session-level advisory lock function (pg_[try_]advisory_lock[_shared]). */
-    private static boolean mentionsAdvisoryLock(ByteBuf b, int start, int size) {
-        // 'v' is rare in SQL, so look for it first and compare the whole word only there
-        int end = start + size - (ADVISORY_LOCK.length - 2);
-        for (int i = b.indexOf(start + 7, end, (byte) 'v'); i >= 0; i = b.indexOf(i + 1, end, (byte) 'v')) {
-            if (matches(b, i - 2, ADVISORY_LOCK)) {
-                return true;
+    /**
+     * Session state a statement's text reveals that no CommandComplete tag shows: a session-level
+     * advisory lock (pg_[try_]advisory_lock[_shared]) pins the client; {@code set_config(..)}
+     * changes settings like SET, so the connection is reset before reuse. A textual check, so a
+     * mention in a comment or string counts too (erring on the safe side).
+     */
+    private void noteSessionState(ByteBuf b, int start, int size) {
+        // both words contain '_': look for it and compare the whole word only there
+        int end = start + size;
+        for (int i = b.indexOf(start + 5, end, (byte) '_'); i >= 0; i = b.indexOf(i + 1, end, (byte) '_')) {
+            if (!pinned && i - 8 >= start && i + 5 <= end && matches(b, i - 8, ADVISORY_LOCK)) {
+                pin("a session advisory lock");
+            } else if (i - 3 >= start && i + 7 <= end && matches(b, i - 3, SET_CONFIG)) {
+                dirty = true;
             }
         }
-        return false;
     }
 
     private static boolean matches(ByteBuf b, int at, byte[] word) {

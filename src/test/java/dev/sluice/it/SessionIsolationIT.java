@@ -76,6 +76,16 @@ class SessionIsolationIT {
     }
 
     @Test
+    void setConfig_isResetLikeSet() throws Exception {
+        try (Connection a = ProxyClients.connect(shared); Connection b = ProxyClients.connect(shared)) {
+            int pid = scalarInt(a, "SELECT pg_backend_pid()");
+            assertThat(scalar(a, "SELECT set_config('statement_timeout', '4321ms', false)")).isEqualTo("4321ms");
+            assertThat(scalarInt(b, "SELECT pg_backend_pid()")).as("same server connection").isEqualTo(pid);
+            assertThat(scalar(b, "SHOW statement_timeout")).isEqualTo("0");
+        }
+    }
+
+    @Test
     void setRole_isResetBeforeTheConnectionIsReused() throws Exception {
         try (Connection su = TestPostgres.superuserConnection(); Statement s = su.createStatement()) {
             s.execute("DROP ROLE IF EXISTS sluice_isolation_role");
