@@ -30,6 +30,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.postgresql.util.PSQLException;
 
 /**
  * Real server-side faults: backends terminated with {@code pg_terminate_backend}, PostgreSQL
@@ -167,8 +168,7 @@ class ServerFailureIT {
                 pg.stop();
 
                 Await.until(AWAIT, () -> loopers.stream().allMatch(l -> l.refusedOnOpenConnection.get() >= 3),
-                        () -> "every client sees 08006 naming " + upstream + "; first failures: "
-                                + loopers.getFirst().failures.stream().limit(5).toList());
+                        () -> "every client sees 08006 naming " + upstream + "; clients: " + loopers);
                 for (Looper l : loopers) {
                     for (Failure f : l.failures) {
                         assertThat(f.sqlState()).as(f.toString()).isIn(CONNECTION_LOST);
@@ -226,6 +226,7 @@ class ServerFailureIT {
         final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
         volatile Connection connection;
         volatile Connection connectionInOutage;
+        volatile Thread thread;
 
         Looper(ProxyServer proxy, AtomicInteger phase, AtomicBoolean stop) {
             this.proxy = proxy;
@@ -235,6 +236,7 @@ class ServerFailureIT {
 
         @Override
         public void run() {
+            thread = Thread.currentThread();
             try {
                 connection = connectWithoutSetupQuery(proxy);
                 for (int i = 0; i < 200_000 && !stop.get(); i++) {
@@ -258,8 +260,10 @@ class ServerFailureIT {
                             okOnConnectionFromOutage.incrementAndGet();
                         }
                     } catch (SQLException e) {
-                        boolean kept = !connection.isClosed();
-                        if (kept && p == 1 && "08006".equals(e.getSQLState())) {
+                        // an ERROR leaves the connection open; a FATAL or an I/O error ends it
+                        boolean kept = e instanceof PSQLException pe && pe.getServerErrorMessage() != null
+                                && "ERROR".equals(pe.getServerErrorMessage().getSeverity()) && !connection.isClosed();
+                        if (kept && phase.get() == 1 && "08006".equals(e.getSQLState())) {
                             refusedOnOpenConnection.incrementAndGet();
                             connectionInOutage = connection;
                         }
@@ -275,7 +279,23 @@ class ServerFailureIT {
             }
         }
 
-        private void failed(int p, SQLException e, boolean kept) throws SQLException {
+        @Override
+        public String toString() {
+            Thread t = thread;
+            StringBuilder b = new StringBuilder("client[ok=" + ok[0] + "/" + ok[1] + "/" + ok[2] + ", refused="
+                    + refusedOnOpenConnection + ", last failures=" + failures.stream().skip(Math.max(0, failures.size() - 3)).toList());
+            if (t != null) {
+                b.append(", at:");
+                for (StackTraceElement e : t.getStackTrace()) {
+                    b.append("\n    ").append(e);
+                }
+            }
+            return b.append("]").toString();
+        }
+
+        private void failed(int started, SQLException e, boolean kept) throws SQLException {
+            // a query started before the stop may fail after it: what counts is the phase now
+            int p = Math.max(started, phase.get());
             if (p == 0) {
                 throw e;
             }
