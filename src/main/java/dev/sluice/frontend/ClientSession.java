@@ -578,13 +578,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         int runStart = -1;
         int size;
         try {
-            while (phase == Phase.READY && (size = fromClient.nextFrame()) > 0) {
+            while (phase == Phase.READY && (size = nextClientFrame()) > 0) {
                 int start = b.readerIndex();
-                byte code = b.getByte(start);
-                FrontendType type = FrontendType.of(code);
-                if (type == null || type == FrontendType.PASSWORD) {
-                    throw new ProtocolException("unexpected message type '" + (char) code + "'");
-                }
+                FrontendType type = FrontendType.of(b.getByte(start));
                 if (type == FrontendType.TERMINATE) {
                     runStart = flushClientRun(b, runStart, start);
                     sendToServer();
@@ -652,6 +648,25 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         } finally {
             fromClient.discardIfEmpty();
         }
+    }
+
+    /**
+     * The size of the client's next complete frame, or 0 when incomplete. The type byte is checked
+     * as soon as it arrives, as PostgreSQL does: a bad one (say, the zero that starts a second
+     * StartupMessage) must not make Sluice wait for however many bytes its length claims.
+     */
+    private int nextClientFrame() {
+        if (!fromClient.isReadable()) {
+            return 0;
+        }
+        ByteBuf b = fromClient.buffer();
+        byte code = b.getByte(b.readerIndex());
+        FrontendType type = FrontendType.of(code);
+        if (type == null || type == FrontendType.PASSWORD) {
+            throw new ProtocolException("unexpected message type " + (code >= 0x20 && code < 0x7f
+                    ? "'" + (char) code + "'" : String.format("0x%02x", code & 0xff)));
+        }
+        return fromClient.nextFrame();
     }
 
     /** Queues the pending run of untouched frames {@code [runStart, end)} for the server. */

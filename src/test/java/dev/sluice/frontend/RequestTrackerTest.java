@@ -1,0 +1,173 @@
+package dev.sluice.frontend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RequestTrackerTest {
+
+    private final RequestTracker tracker = new RequestTracker();
+
+    @Test
+    void empty_peekAndPopGiveZero() {
+        assertThat(tracker.isEmpty()).isTrue();
+        assertThat(tracker.size()).isZero();
+        assertThat(tracker.peek()).isZero();
+        assertThat(tracker.peekPayload()).isNull();
+        assertThat(tracker.pop()).isZero();
+        assertThat(tracker.hasSync()).isFalse();
+    }
+
+    @Test
+    void pop_returnsKindsInTheOrderAdded() {
+        tracker.add(RequestTracker.PARSE);
+        tracker.add(RequestTracker.BIND);
+        tracker.add(RequestTracker.EXECUTE);
+        tracker.add(RequestTracker.SYNC);
+
+        assertThat(tracker.size()).isEqualTo(4);
+        assertThat(drain()).containsExactly(RequestTracker.PARSE, RequestTracker.BIND, RequestTracker.EXECUTE,
+                RequestTracker.SYNC);
+        assertThat(tracker.isEmpty()).isTrue();
+    }
+
+    @Test
+    void add_beyondSixteen_growsAndKeepsOrderAndPayloads() {
+        // wrap the ring first so growth has to unroll it
+        for (int i = 0; i < 10; i++) {
+            tracker.add(RequestTracker.QUERY);
+            tracker.pop();
+        }
+        for (int i = 0; i < 100; i++) {
+            tracker.add((byte) (1 + i % 12), "payload " + i);
+        }
+
+        assertThat(tracker.size()).isEqualTo(100);
+        for (int i = 0; i < 100; i++) {
+            assertThat(tracker.peekPayload()).isEqualTo("payload " + i);
+            assertThat(tracker.pop()).isEqualTo((byte) (1 + i % 12));
+        }
+        assertThat(tracker.isEmpty()).isTrue();
+    }
+
+    @Test
+    void addAndPop_interleavedAcrossGrowth_fifo() {
+        List<Byte> expected = new ArrayList<>();
+        List<Byte> got = new ArrayList<>();
+        byte next = 0;
+        for (int round = 0; round < 50; round++) {
+            for (int i = 0; i < 3; i++) {
+                byte k = (byte) (1 + next++ % 12);
+                tracker.add(k);
+                expected.add(k);
+            }
+            got.add(tracker.pop());
+        }
+        got.addAll(drain());
+
+        assertThat(got).isEqualTo(expected);
+    }
+
+    @Test
+    void pop_clearsThePayload() {
+        tracker.add(RequestTracker.PARSE, "p");
+        tracker.add(RequestTracker.BIND);
+
+        tracker.pop();
+
+        assertThat(tracker.peekPayload()).isNull();
+    }
+
+    @Test
+    void hasSync_onlyWhileASyncIsQueued() {
+        tracker.add(RequestTracker.PARSE);
+        tracker.add(RequestTracker.BIND);
+        assertThat(tracker.hasSync()).isFalse();
+
+        tracker.add(RequestTracker.SYNC);
+        assertThat(tracker.hasSync()).isTrue();
+
+        tracker.pop();
+        tracker.pop();
+        assertThat(tracker.hasSync()).isTrue();
+        tracker.pop();
+        assertThat(tracker.hasSync()).isFalse();
+    }
+
+    @Test
+    void hasSync_syncBehindAWrappedRingAfterGrowth_found() {
+        for (int i = 0; i < 12; i++) {
+            tracker.add(RequestTracker.EXECUTE);
+            tracker.pop();
+        }
+        for (int i = 0; i < 40; i++) {
+            tracker.add(RequestTracker.EXECUTE);
+        }
+        assertThat(tracker.hasSync()).isFalse();
+
+        tracker.add(RequestTracker.SYNC);
+
+        assertThat(tracker.hasSync()).isTrue();
+    }
+
+    @Test
+    void clear_emptiesAndDropsPayloads() {
+        for (int i = 0; i < 20; i++) {
+            tracker.add(RequestTracker.PARSE, i);
+        }
+
+        tracker.clear();
+
+        assertThat(tracker.isEmpty()).isTrue();
+        assertThat(tracker.peekPayload()).isNull();
+        tracker.add(RequestTracker.SYNC);
+        assertThat(tracker.pop()).isEqualTo(RequestTracker.SYNC);
+    }
+
+    @Test
+    void isInjected_onlyForRequestsSluiceSent() {
+        assertThat(kindsWhere(RequestTracker::isInjected)).containsExactly(RequestTracker.INJECTED_PARSE,
+                RequestTracker.INJECTED_CLOSE, RequestTracker.INJECTED_QUERY);
+    }
+
+    @Test
+    void isSynthetic_onlyForAnswersSluiceMakesUp() {
+        assertThat(kindsWhere(RequestTracker::isSynthetic)).containsExactly(RequestTracker.SYNTHETIC_PARSE_COMPLETE,
+                RequestTracker.SYNTHETIC_CLOSE_COMPLETE);
+    }
+
+    @Test
+    void isExtended_extendedProtocolKindsButNotSyncOrQueries() {
+        assertThat(kindsWhere(RequestTracker::isExtended)).containsExactly(RequestTracker.PARSE, RequestTracker.BIND,
+                RequestTracker.DESCRIBE, RequestTracker.EXECUTE, RequestTracker.CLOSE, RequestTracker.INJECTED_PARSE,
+                RequestTracker.INJECTED_CLOSE, RequestTracker.SYNTHETIC_PARSE_COMPLETE,
+                RequestTracker.SYNTHETIC_CLOSE_COMPLETE);
+        assertThat(RequestTracker.isExtended(RequestTracker.SYNC)).isFalse();
+        assertThat(RequestTracker.isExtended(RequestTracker.QUERY)).isFalse();
+        assertThat(RequestTracker.isExtended(RequestTracker.INJECTED_QUERY)).isFalse();
+    }
+
+    private List<Byte> drain() {
+        List<Byte> out = new ArrayList<>();
+        while (!tracker.isEmpty()) {
+            out.add(tracker.pop());
+        }
+        return out;
+    }
+
+    private interface KindPredicate {
+        boolean test(byte kind);
+    }
+
+    private static List<Byte> kindsWhere(KindPredicate p) {
+        List<Byte> out = new ArrayList<>();
+        for (byte k = 1; k <= 12; k++) {
+            if (p.test(k)) {
+                out.add(k);
+            }
+        }
+        return out;
+    }
+}
