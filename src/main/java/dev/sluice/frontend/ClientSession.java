@@ -425,8 +425,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             pool.release(s);
             return;
         }
-        server = s;
         s.listener(this);
+        if (!s.isUsable()) {
+            // it died on its way here, before anything was sent on it: get another one
+            s.listener(null);
+            pool.discard(s);
+            requestServer();
+            return;
+        }
+        server = s;
         if (!channel.isWritable()) {
             s.channel().config().setAutoRead(false);
         }
@@ -1131,8 +1138,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private void serverLost(ServerConnection s, String reason) {
         server = null;
         pool.discard(s);
+        boolean nothingInFlight = tracker.isEmpty() && !fromServer.isReadable() && s.transactionStatus == 'I';
         tracker.clear();
         fromServer.release();
+        if (transactionMode && !pinned && nothingInFlight && !fatalForwarded) {
+            // the client had no request and no transaction on it: it loses nothing and simply
+            // gets another server connection with its next message
+            log.debug("client {}: idle server connection lost ({}), continuing without it", keyPid, reason);
+            return;
+        }
         if (!fatalForwarded) {
             fatal(SqlState.CONNECTION_FAILURE, "server connection lost: " + reason);
         } else {
