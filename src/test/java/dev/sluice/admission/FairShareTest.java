@@ -1,0 +1,68 @@
+package dev.sluice.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.admission.FairShare.Share;
+import dev.sluice.admission.FairShare.Verdict;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class FairShareTest {
+    // 10 connections; reports is capped at 4 while others wait; checkout is guaranteed 3
+    private final FairShare shares = new FairShare(10,
+            Map.of("reports", new Share(0, 4), "checkout", new Share(3, 10)), new Share(0, 10));
+
+    @Test
+    void mayTake_noFreeConnection() {
+        assertThat(shares.mayTake("checkout", k -> 0, 10, List.of())).isEqualTo(Verdict.NO_FREE_CONNECTION);
+    }
+
+    @Test
+    void mayTake_aboveMaxShare_allowedWhileNobodyElseWaits() {
+        Verdict v = shares.mayTake("reports", k -> 7, 7, List.of("reports"));
+        assertThat(v).isEqualTo(Verdict.ALLOW);
+        assertThat(v.allowed()).isTrue();
+    }
+
+    @Test
+    void mayTake_atMaxShare_refusedWhileOthersWait() {
+        Map<String, Integer> inUse = Map.of("reports", 4, "web", 2);
+        Verdict v = shares.mayTake("reports", k -> inUse.getOrDefault(k, 0), 6, List.of("reports", "web"));
+        assertThat(v).isEqualTo(Verdict.AT_MAX_SHARE);
+        assertThat(v.allowed()).isFalse();
+    }
+
+    @Test
+    void mayTake_belowGuaranteedMinimum_allowedEvenWhenOthersWait() {
+        Map<String, Integer> inUse = Map.of("checkout", 2, "web", 7);
+        assertThat(shares.mayTake("checkout", k -> inUse.getOrDefault(k, 0), 9, List.of("web", "checkout")))
+                .isEqualTo(Verdict.ALLOW_GUARANTEED);
+    }
+
+    @Test
+    void mayTake_lastFreeConnectionsReservedForAWaitingKeyBelowItsMinimum() {
+        // 8 in use (web 7, checkout 1): 2 free, both needed to bring checkout to its 3
+        Map<String, Integer> inUse = Map.of("checkout", 1, "web", 7);
+        assertThat(shares.mayTake("web", k -> inUse.getOrDefault(k, 0), 8, List.of("web", "checkout")))
+                .isEqualTo(Verdict.RESERVED_FOR_OTHERS);
+        // with checkout at 2, one of the two free connections is spare
+        Map<String, Integer> later = Map.of("checkout", 2, "web", 6);
+        assertThat(shares.mayTake("web", k -> later.getOrDefault(k, 0), 8, List.of("web", "checkout")))
+                .isEqualTo(Verdict.ALLOW);
+    }
+
+    @Test
+    void mayTake_reservationIgnoredForKeysThatDoNotWait() {
+        Map<String, Integer> inUse = Map.of("web", 9);
+        assertThat(shares.mayTake("web", k -> inUse.getOrDefault(k, 0), 9, List.of("web", "other")))
+                .isEqualTo(Verdict.ALLOW);
+    }
+
+    @Test
+    void unlimited_allowsWhateverIsFree() {
+        FairShare none = FairShare.unlimited(2);
+        assertThat(none.mayTake("a", k -> 1, 1, List.of("b"))).isEqualTo(Verdict.ALLOW);
+        assertThat(none.mayTake("a", k -> 1, 2, List.of("b"))).isEqualTo(Verdict.NO_FREE_CONNECTION);
+    }
+}
