@@ -334,10 +334,7 @@ final class Normalizer {
     /** One or more constants separated by commas up to the {@code close} token. */
     private boolean constants(int close, boolean allowDefault) {
         while (true) {
-            if (!constant(allowDefault)) {
-                return false;
-            }
-            int t = lx.next();
+            int t = constant(allowDefault);
             if (t == close) {
                 return true;
             }
@@ -349,81 +346,77 @@ final class Normalizer {
 
     /**
      * A literal, parameter, signed number, NULL/TRUE/FALSE (DEFAULT in VALUES) or a typed
-     * literal such as {@code DATE '2024-01-01'}, each with optional casts.
+     * literal such as {@code DATE '2024-01-01'}, each with optional casts. Returns the type of
+     * the token after it (already consumed), or -1 when what was read is not a constant. Never
+     * peeks: every token of a long list is scanned once.
      */
-    private boolean constant(boolean allowDefault) {
+    private int constant(boolean allowDefault) {
         int t = lx.next();
         if (t == OP && lx.pos - lx.start == 1 && (in[lx.start] == '-' || in[lx.start] == '+')) {
             t = lx.next();
             if (t != NUMBER && t != PARAM) {
-                return false;
+                return -1;
             }
+            t = lx.next();
         } else if (t == STRING) {
-            while (peek() == STRING) {
-                lx.next();
-            }
+            do {
+                t = lx.next();
+            } while (t == STRING);
         } else if (t == WORD) {
             int kw = Keywords.lookup(in, lx.start, lx.pos);
-            boolean ok = kw == Keywords.NULL || kw == Keywords.TRUE || kw == Keywords.FALSE
-                    || (allowDefault && kw == Keywords.DEFAULT);
-            if (!ok) {
-                if (peek() != STRING) {
-                    return false;
+            t = lx.next();
+            if (!(kw == Keywords.NULL || kw == Keywords.TRUE || kw == Keywords.FALSE
+                    || (allowDefault && kw == Keywords.DEFAULT))) {
+                if (t != STRING) {
+                    return -1;
                 }
-                lx.next();
+                t = lx.next();
             }
-        } else if (t != NUMBER && t != PARAM) {
-            return false;
+        } else if (t == NUMBER || t == PARAM) {
+            t = lx.next();
+        } else {
+            return -1;
         }
-        while (peek() == CAST) {
-            lx.next();
-            if (!typeName()) {
-                return false;
-            }
+        while (t == CAST) {
+            t = typeName();
         }
-        return true;
+        return t;
     }
 
-    /** A type after '::': words and dots, optional (n[, n]) modifier, optional [] suffixes. */
-    private boolean typeName() {
+    /**
+     * A type after '::': words and dots, optional (n[, n]) modifier, optional [] suffixes.
+     * Returns the type of the token after it, or -1.
+     */
+    private int typeName() {
         int t = lx.next();
         if (t != WORD && t != QIDENT) {
-            return false;
+            return -1;
         }
-        for (int p; (p = peek()) == WORD || p == QIDENT || p == Lexer.DOT; ) {
-            lx.next();
-        }
-        if (peek() == LPAREN) {
-            lx.next();
+        do {
+            t = lx.next();
+        } while (t == WORD || t == QIDENT || t == Lexer.DOT);
+        if (t == LPAREN) {
             do {
                 if (lx.next() != NUMBER) {
-                    return false;
+                    return -1;
                 }
                 t = lx.next();
             } while (t == COMMA);
             if (t != RPAREN) {
-                return false;
+                return -1;
             }
+            t = lx.next();
         }
-        while (peek() == LBRACK) {
-            lx.next();
+        while (t == LBRACK) {
             t = lx.next();
             if (t == NUMBER) {
                 t = lx.next();
             }
             if (t != RBRACK) {
-                return false;
+                return -1;
             }
+            t = lx.next();
         }
-        return true;
-    }
-
-    private int peek() {
-        int save = lx.pos;
-        int saveStart = lx.start;
-        int t = lx.next();
-        lx.pos = save;
-        lx.start = saveStart;
         return t;
     }
 
