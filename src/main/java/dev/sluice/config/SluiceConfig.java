@@ -19,7 +19,7 @@ import java.util.Optional;
  * @param serverTls        TLS towards PostgreSQL
  * @param maxMessageLength largest protocol message accepted after authentication, in bytes
  * @param shutdownTimeout  how long SIGTERM lets transactions in flight finish
- * @param ioThreads        Netty event-loop threads; 0 means one per core
+ * @param ioThreads        Netty event-loop threads; 0 means one per two cores (at least one)
  */
 public record SluiceConfig(
         HostPort listen,

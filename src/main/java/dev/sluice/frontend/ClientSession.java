@@ -72,6 +72,8 @@ import org.slf4j.LoggerFactory;
 final class ClientSession extends ChannelInboundHandlerAdapter implements ServerListener, AcquireCallback {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
     static final int MAX_STARTUP_LENGTH = 10_000;
+    /** Bytes a client may send ahead while it waits for a server connection before Sluice stops reading it. */
+    static final int WAIT_BUFFER_LIMIT = 256 * 1024;
 
     /** Parameters re-applied when a client moves between server connections. */
     static final List<String> TRACKED = List.of("client_encoding", "DateStyle", "TimeZone", "IntervalStyle",
@@ -147,6 +149,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             return;
         }
         fromClient.add(ctx.alloc(), in);
+        if (acquiring && fromClient.buffer().readableBytes() > WAIT_BUFFER_LIMIT) {
+            ctx.channel().config().setAutoRead(false); // resumed when a server connection arrives
+        }
         try {
             readClient();
         } catch (ProtocolException e) {
@@ -411,11 +416,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             return;
         }
         acquiring = true;
+        // Reading goes on while waiting: a client waits for its answer anyway, and pausing and
+        // resuming the socket for every wait costs two epoll_ctl calls; channelRead stops reading
+        // only a client that keeps sending (WAIT_BUFFER_LIMIT).
         pool.acquire(loop, this);
-        if (acquiring) {
-            // waiting: stop reading the client until a server connection is there
-            channel.config().setAutoRead(false);
-        }
     }
 
     @Override

@@ -64,7 +64,8 @@ public final class ProxyServer implements AutoCloseable {
 
     private ProxyServer(SluiceConfig config) throws SSLException {
         this.config = config;
-        int threads = config.ioThreads() > 0 ? config.ioThreads() : Runtime.getRuntime().availableProcessors();
+        int threads = config.ioThreads() > 0 ? config.ioThreads()
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
         if (Epoll.isAvailable()) {
             group = new MultiThreadIoEventLoopGroup(threads, EpollIoHandler.newFactory());
             serverChannelClass = EpollServerSocketChannel.class;

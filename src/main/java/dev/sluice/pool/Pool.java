@@ -7,13 +7,11 @@ import dev.sluice.config.SluiceConfig.PoolMode;
 import dev.sluice.protocol.SqlState;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,7 +95,7 @@ public final class Pool implements ServerConnection.Owner {
      * Asks for a server connection; the answer comes through {@code callback} on {@code loop}.
      */
     public void acquire(EventLoop loop, AcquireCallback callback) {
-        Waiter w = new Waiter(loop, callback);
+        Waiter w = new Waiter(loop, callback, System.nanoTime() + config.acquireTimeout().toNanos());
         ServerConnection found = null;
         boolean open = false;
         lock.lock();
@@ -128,10 +126,7 @@ public final class Pool implements ServerConnection.Owner {
         if (open) {
             openConnection(loop);
         }
-        if (!w.done) {
-            long ms = config.acquireTimeout().toMillis();
-            w.timeout = loop.schedule(() -> expire(w), ms, TimeUnit.MILLISECONDS);
-        }
+        // the deadline is enforced by expireWaiters, run every EXPIRY_PERIOD_MS: no timer per wait
     }
 
     /** Takes an idle connection, preferring one on {@code loopIndex}; lock held. */
@@ -172,9 +167,6 @@ public final class Pool implements ServerConnection.Owner {
     }
 
     private void deliver(Waiter w, ServerConnection s) {
-        if (w.timeout != null) {
-            w.timeout.cancel(false);
-        }
         if (w.loop.inEventLoop()) {
             w.callback.acquired(s);
         } else {
@@ -183,9 +175,6 @@ public final class Pool implements ServerConnection.Owner {
     }
 
     private void fail(Waiter w, String sqlState, String message) {
-        if (w.timeout != null) {
-            w.timeout.cancel(false);
-        }
         if (w.loop.inEventLoop()) {
             w.callback.failed(sqlState, message);
         } else {
@@ -193,21 +182,39 @@ public final class Pool implements ServerConnection.Owner {
         }
     }
 
-    private void expire(Waiter w) {
+    /** How often waiters are checked against their deadline, so a wait may last this much longer. */
+    static final long EXPIRY_PERIOD_MS = 50;
+
+    /**
+     * Answers 57014 to every waiter whose deadline has passed. Waiters queue in arrival order with
+     * the same timeout, so the expired ones are at the head.
+     */
+    void expireWaiters(long nowNanos) {
+        List<Waiter> expired = null;
         lock.lock();
         try {
-            if (w.done) {
-                return;
+            Waiter w;
+            while ((w = waiters.peekFirst()) != null && nowNanos - w.deadlineNanos >= 0) {
+                waiters.pollFirst();
+                w.done = true;
+                if (expired == null) {
+                    expired = new ArrayList<>();
+                }
+                expired.add(w);
             }
-            w.done = true;
-            waiters.remove(w);
         } finally {
             lock.unlock();
         }
+        if (expired == null) {
+            return;
+        }
         String cause = lastConnectError;
-        fail(w, SqlState.QUERY_CANCELED, "waited " + config.acquireTimeout().toMillis()
-                + " ms for a server connection to " + endpoint.label() + " without getting one (pool.acquire_timeout"
-                + ", pool size " + size + ")" + (cause == null ? "" : "; last connection error: " + cause));
+        String message = "waited " + config.acquireTimeout().toMillis() + " ms for a server connection to "
+                + endpoint.label() + " without getting one (pool.acquire_timeout, pool size " + size + ")"
+                + (cause == null ? "" : "; last connection error: " + cause);
+        for (Waiter w : expired) {
+            fail(w, SqlState.QUERY_CANCELED, message);
+        }
     }
 
     private void openConnection(EventLoop loop) {
@@ -513,12 +520,14 @@ public final class Pool implements ServerConnection.Owner {
     private static final class Waiter {
         final EventLoop loop;
         final AcquireCallback callback;
-        ScheduledFuture<?> timeout;
+        final long deadlineNanos;
+        /** Answered (or about to be); guarded by the pool's lock. */
         boolean done;
 
-        Waiter(EventLoop loop, AcquireCallback callback) {
+        Waiter(EventLoop loop, AcquireCallback callback, long deadlineNanos) {
             this.loop = loop;
             this.callback = callback;
+            this.deadlineNanos = deadlineNanos;
         }
     }
 }

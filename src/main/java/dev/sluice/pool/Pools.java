@@ -26,6 +26,7 @@ public final class Pools implements AutoCloseable {
     private final LoopIndex loops;
     private final ConcurrentHashMap<String, Pool> pools = new ConcurrentHashMap<>();
     private final ScheduledFuture<?> upkeep;
+    private final ScheduledFuture<?> expiry;
 
     public Pools(SluiceConfig config, EventLoopGroup group, Class<? extends SocketChannel> channelClass,
                  SslContext serverSsl) {
@@ -39,6 +40,12 @@ public final class Pools implements AutoCloseable {
                 p.maintain(group.next());
             }
         }, 1, 1, TimeUnit.SECONDS);
+        this.expiry = group.next().scheduleAtFixedRate(() -> {
+            long now = System.nanoTime();
+            for (Pool p : pools.values()) {
+                p.expireWaiters(now);
+            }
+        }, Pool.EXPIRY_PERIOD_MS, Pool.EXPIRY_PERIOD_MS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -88,6 +95,7 @@ public final class Pools implements AutoCloseable {
     @Override
     public void close() {
         upkeep.cancel(false);
+        expiry.cancel(false);
         for (Pool p : pools.values()) {
             p.close();
         }
