@@ -40,6 +40,8 @@ nohup "$JAVA_HOME/bin/java" "${opts[@]}" ${SLUICE_JAVA_OPTS:-} -jar "$SLUICE_JAR
     --upstream "postgresql://$BENCH_USER@$BENCH_HOST:$PG_PORT/$BENCH_DB" \
     --auth-type trust --pool-mode "$SLUICE_POOL_MODE" --pool-size "$SLUICE_POOL_SIZE" \
     --max-client-conn "${PGB_MAX_CLIENT_CONN:-5000}" --server-tls-mode disable \
+    --admin-listen "$BENCH_HOST:${SLUICE_ADMIN_PORT:-61480}" \
+    --priority-rule "application_name=checkout:high" \
     --pidfile "$pidfile" ${SLUICE_EXTRA_ARGS:-} >"$SLUICE_ROOT/sluice.log" 2>&1 &
 wait_port "$SLUICE_PORT" 30 || { tail -20 "$SLUICE_ROOT/sluice.log" >&2; die "sluice not accepting on $SLUICE_PORT"; }
 log "ready: pid $(cat "$pidfile")"

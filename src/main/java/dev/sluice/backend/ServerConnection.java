@@ -104,6 +104,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     public int lastParamsVersion;
     /** Pool bookkeeping: already subtracted from the pool's count. Guarded by the pool's lock. */
     public boolean countedOut;
+    /** Pool bookkeeping: lent to a client now. Guarded by the pool's lock. */
+    public boolean leased;
     private Runnable afterCancels;
 
     private ServerConnection(ServerEndpoint endpoint, Owner owner, EventLoop loop, int loopIndex) {

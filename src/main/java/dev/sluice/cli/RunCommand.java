@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import dev.sluice.admin.AdminServer;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.SluiceConfig;
@@ -99,6 +100,11 @@ final class RunCommand implements Callable<Integer> {
             description = "Any setting by its dotted key, e.g. pool.min_idle=5 (repeatable; the specific flags win).")
     List<String> settings = new ArrayList<>();
 
+    @Option(names = "--priority-rule", paramLabel = "ATTR=VALUE:CLASS[:raise]",
+            description = "A classification rule (repeatable), e.g. application_name=checkout:high; "
+                    + "adds to admission.priority_rules.")
+    private List<String> priorityRules = new ArrayList<>();
+
     @Option(names = "--pidfile", paramLabel = "FILE", description = "Write the process id here; deleted on exit.")
     Path pidfile;
 
@@ -146,6 +152,11 @@ final class RunCommand implements Callable<Integer> {
         put(flags, "tls.client.key_file", tlsKey);
         put(flags, "tls.server.mode", serverTlsMode);
         put(flags, "tls.server.ca_file", serverTlsCa);
+        if (!priorityRules.isEmpty()) {
+            String fromSet = flags.get("admission.priority_rules");
+            String joined = String.join(";", priorityRules);
+            flags.put("admission.priority_rules", fromSet == null || fromSet.isBlank() ? joined : fromSet + ";" + joined);
+        }
         for (int i = 0; i < users.size(); i++) {
             flags.put("users[" + i + "]", users.get(i));
         }
@@ -201,10 +212,26 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
+        AdminServer admin;
+        try {
+            admin = AdminServer.start(server, config.adminListen());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.close();
+            closeQuietly(demo);
+            return 1;
+        } catch (RuntimeException e) {
+            server.close();
+            closeQuietly(demo);
+            err.println("sluice: cannot start: " + e.getMessage());
+            err.flush();
+            return 1;
+        }
         if (pidfile != null) {
             try {
                 Files.writeString(pidfile, ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
             } catch (IOException e) {
+                admin.close();
                 server.close();
                 closeQuietly(demo);
                 err.println("sluice: cannot write the pidfile " + pidfile + ": " + e.getMessage());
@@ -220,6 +247,7 @@ final class RunCommand implements Callable<Integer> {
             try {
                 LOG.info("Shutting down (waiting at most {} ms for transactions in flight)", running.shutdownTimeout().toMillis());
                 server.shutdownGracefully(running.shutdownTimeout());
+                admin.close();
             } finally {
                 closeQuietly(demoToClose);
                 deletePidfile();

@@ -1,5 +1,10 @@
 package dev.sluice.config;
 
+import dev.sluice.admission.Classifier;
+import dev.sluice.admission.OperatingMode;
+import dev.sluice.admission.Priority;
+import java.util.EnumMap;
+
 import dev.sluice.config.RawConfig.Entry;
 import dev.sluice.config.RawConfig.Raw;
 import dev.sluice.config.SluiceConfig.AuthType;
@@ -78,7 +83,72 @@ final class ConfigBuilder {
         ClientTls clientTls = clientTls();
         ServerTls serverTls = serverTls();
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads);
+                maxMessageLength, shutdownTimeout, ioThreads, admission(pool));
+    }
+
+    private static final Map<Priority, Setting> WAIT_TIMEOUTS = Map.of(
+            Priority.CRITICAL, Setting.ADMISSION_WAIT_TIMEOUT_CRITICAL,
+            Priority.HIGH, Setting.ADMISSION_WAIT_TIMEOUT_HIGH,
+            Priority.NORMAL, Setting.ADMISSION_WAIT_TIMEOUT_NORMAL,
+            Priority.LOW, Setting.ADMISSION_WAIT_TIMEOUT_LOW,
+            Priority.BACKGROUND, Setting.ADMISSION_WAIT_TIMEOUT_BACKGROUND);
+    private static final List<String> PRIORITY_NAMES = List.of("critical", "high", "normal", "low", "background");
+    private static final List<Priority> PRIORITIES = List.of(Priority.CRITICAL, Priority.HIGH, Priority.NORMAL,
+            Priority.LOW, Priority.BACKGROUND);
+    private static final List<String> SWITCH_NAMES = List.of("on", "off", "true", "false");
+    private static final List<Boolean> SWITCHES = List.of(true, false, true, false);
+    private static final List<String> MODE_NAMES = List.of("auto", "normal", "degraded", "emergency");
+    private static final List<Optional<OperatingMode.Mode>> MODES = List.of(Optional.empty(),
+            Optional.of(OperatingMode.Mode.NORMAL), Optional.of(OperatingMode.Mode.DEGRADED),
+            Optional.of(OperatingMode.Mode.EMERGENCY));
+
+    private AdmissionConfig admission(PoolConfig pool) throws ConfigException {
+        int queueSize = optional(Setting.ADMISSION_QUEUE_SIZE).isPresent()
+                ? integer(Setting.ADMISSION_QUEUE_SIZE, 0, MAX_CLIENT_CONN) : pool.maxClientConn();
+        Map<Priority, Duration> timeouts = new EnumMap<>(Priority.class);
+        for (Map.Entry<Priority, Setting> e : WAIT_TIMEOUTS.entrySet()) {
+            timeouts.put(e.getKey(), optional(e.getValue()).isPresent()
+                    ? duration(e.getValue(), Duration.ofMillis(1)) : pool.acquireTimeout());
+        }
+        Duration agingStep = duration(Setting.ADMISSION_AGING_STEP, Duration.ZERO);
+        List<Classifier.Rule> rules = new ArrayList<>();
+        Optional<String> ruleText = optional(Setting.ADMISSION_PRIORITY_RULES);
+        if (ruleText.isPresent()) {
+            for (String r : ruleText.get().split(";")) {
+                if (r.isBlank()) {
+                    continue;
+                }
+                try {
+                    rules.add(Classifier.Rule.parse(r.strip()));
+                } catch (IllegalArgumentException ex) {
+                    throw new ConfigException(label(Setting.ADMISSION_PRIORITY_RULES) + ": " + ex.getMessage());
+                }
+            }
+        }
+        Priority defaultPriority = Values.choice(label(Setting.ADMISSION_DEFAULT_PRIORITY),
+                text(Setting.ADMISSION_DEFAULT_PRIORITY), PRIORITY_NAMES, PRIORITIES);
+        boolean adaptive = Values.choice(label(Setting.ADMISSION_ADAPTIVE_LIMIT),
+                text(Setting.ADMISSION_ADAPTIVE_LIMIT), SWITCH_NAMES, SWITCHES);
+        int minLimit = integer(Setting.ADMISSION_MIN_LIMIT, 1, MAX_POOL_SIZE);
+        int breakerFailures = integer(Setting.ADMISSION_BREAKER_FAILURES, 1, 1000);
+        Duration coolDown = duration(Setting.ADMISSION_BREAKER_COOL_DOWN, Duration.ofMillis(1));
+        double rate;
+        try {
+            rate = Double.parseDouble(text(Setting.ADMISSION_RATE_LIMIT).strip());
+        } catch (NumberFormatException e) {
+            rate = -1;
+        }
+        if (!(rate >= 0 && rate <= 1_000_000)) {
+            throw new ConfigException(label(Setting.ADMISSION_RATE_LIMIT) + ": "
+                    + Values.show(text(Setting.ADMISSION_RATE_LIMIT))
+                    + " is not allowed (expected a number from 0 (off) to 1000000 per second)");
+        }
+        int burst = integer(Setting.ADMISSION_RATE_BURST, 1, 1_000_000);
+        Optional<OperatingMode.Mode> mode = Values.choice(label(Setting.ADMISSION_MODE), text(Setting.ADMISSION_MODE),
+                MODE_NAMES, MODES);
+        int retryAttempts = integer(Setting.ADMISSION_RETRY_ATTEMPTS, 1, 10);
+        return new AdmissionConfig(queueSize, timeouts, agingStep, rules, defaultPriority, adaptive, minLimit,
+                breakerFailures, coolDown, rate, burst, mode, retryAttempts);
     }
 
     private PoolConfig pool() throws ConfigException {

@@ -32,10 +32,28 @@ enum Setting {
     TLS_CLIENT_CERT_FILE("tls.client.cert_file", null),
     TLS_CLIENT_KEY_FILE("tls.client.key_file", null),
     TLS_SERVER_MODE("tls.server.mode", "prefer"),
-    TLS_SERVER_CA_FILE("tls.server.ca_file", null);
+    TLS_SERVER_CA_FILE("tls.server.ca_file", null),
+    ADMISSION_QUEUE_SIZE("admission.queue_size", null),
+    ADMISSION_WAIT_TIMEOUT_CRITICAL("admission.wait_timeout.critical", null),
+    ADMISSION_WAIT_TIMEOUT_HIGH("admission.wait_timeout.high", null),
+    ADMISSION_WAIT_TIMEOUT_NORMAL("admission.wait_timeout.normal", null),
+    ADMISSION_WAIT_TIMEOUT_LOW("admission.wait_timeout.low", null),
+    ADMISSION_WAIT_TIMEOUT_BACKGROUND("admission.wait_timeout.background", null),
+    ADMISSION_AGING_STEP("admission.aging_step", "1s"),
+    ADMISSION_PRIORITY_RULES("admission.priority_rules", null),
+    ADMISSION_DEFAULT_PRIORITY("admission.default_priority", "normal"),
+    ADMISSION_ADAPTIVE_LIMIT("admission.adaptive_limit", "off"),
+    ADMISSION_MIN_LIMIT("admission.min_limit", "1"),
+    ADMISSION_BREAKER_FAILURES("admission.breaker_failures", "5"),
+    ADMISSION_BREAKER_COOL_DOWN("admission.breaker_cool_down", "5s"),
+    ADMISSION_RATE_LIMIT("admission.rate_limit", "0"),
+    ADMISSION_RATE_BURST("admission.rate_burst", "10"),
+    ADMISSION_MODE("admission.mode", "auto"),
+    ADMISSION_RETRY_ATTEMPTS("admission.retry_attempts", "3");
 
     /** Mappings that group settings; a scalar in their place is an error. */
-    static final Set<String> SECTIONS = Set.of("pool", "tls", "tls.client", "tls.server");
+    static final Set<String> SECTIONS = Set.of("pool", "tls", "tls.client", "tls.server", "admission",
+            "admission.wait_timeout");
 
     private final String path;
     private final String defaultText;

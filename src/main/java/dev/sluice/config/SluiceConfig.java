@@ -20,6 +20,7 @@ import java.util.Optional;
  * @param maxMessageLength largest protocol message accepted after authentication, in bytes
  * @param shutdownTimeout  how long SIGTERM lets transactions in flight finish
  * @param ioThreads        Netty event-loop threads; 0 means one per two cores (at least one)
+ * @param admission        who gets a server connection when there are not enough
  */
 public record SluiceConfig(
         HostPort listen,
@@ -32,11 +33,26 @@ public record SluiceConfig(
         ServerTls serverTls,
         int maxMessageLength,
         Duration shutdownTimeout,
-        int ioThreads) {
+        int ioThreads,
+        AdmissionConfig admission) {
 
     public SluiceConfig {
         users = List.copyOf(users);
         databases = List.copyOf(databases);
+    }
+
+    /** A configuration with the default admission settings (every class waits {@code pool.acquire_timeout}). */
+    public SluiceConfig(HostPort listen, HostPort adminListen, AuthType authType, List<UserConfig> users,
+                        List<DatabaseConfig> databases, PoolConfig pool, ClientTls clientTls, ServerTls serverTls,
+                        int maxMessageLength, Duration shutdownTimeout, int ioThreads) {
+        this(listen, adminListen, authType, users, databases, pool, clientTls, serverTls, maxMessageLength,
+                shutdownTimeout, ioThreads, AdmissionConfig.defaults(pool.acquireTimeout(), pool.maxClientConn()));
+    }
+
+    /** The same configuration with other admission settings. */
+    public SluiceConfig withAdmission(AdmissionConfig a) {
+        return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
+                maxMessageLength, shutdownTimeout, ioThreads, a);
     }
 
     /** The user entry with this name, if configured. */

@@ -1,6 +1,9 @@
 package dev.sluice.frontend;
 
+import dev.sluice.admission.Classifier;
+import dev.sluice.admission.Priority;
 import dev.sluice.backend.ServerConnection;
+import dev.sluice.sql.Fingerprinter;
 import dev.sluice.backend.ServerListener;
 import dev.sluice.backend.StatementKey;
 import dev.sluice.config.SluiceConfig;
@@ -23,12 +26,15 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -115,6 +121,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     /** In an extended-protocol error: drop client messages up to the next Sync (PostgreSQL would). */
     private boolean skipToSync;
     private boolean pinned;
+    /** Whether request latencies feed the upstream's adaptive limit. */
+    private boolean sampling;
+    private long requestStartNanos;
+    /** The autocommit simple query in flight, kept until its end in case PostgreSQL asks for a retry. */
+    private ByteBuf retryFrame;
+    private int retryAttempts;
+    private boolean retryWanted;
+    private ByteBuf heldRowDescription;
     /** Bumped whenever {@link #desired} changes. */
     private int paramsVersion;
     private boolean dirty;
@@ -381,6 +395,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
         pool = p.get();
         transactionMode = pool.mode() == PoolMode.TRANSACTION;
+        sampling = pool.upstream().adaptiveLimit() != null;
         fromClient.maxLength(config.maxMessageLength());
         phase = Phase.LOGIN;
         if (pool.serverParams() == null) {
@@ -412,14 +427,47 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     // ------------------------------------------------------------------ acquiring a server
 
     private void requestServer() {
+        requestServer(null);
+    }
+
+    /**
+     * Asks the pool for a server connection, classified by the rules and, when the message about
+     * to be sent starts with a {@code /* sluice: priority=... *}{@code /} hint, by that hint.
+     */
+    private void requestServer(String hint) {
         if (acquiring || phase == Phase.CLOSED) {
             return;
         }
         acquiring = true;
+        Priority priority = proxy.classifier().classify(new Classifier.Client(database, user,
+                desired.get("application_name"), remoteAddress()), hint);
         // Reading goes on while waiting: a client waits for its answer anyway, and pausing and
         // resuming the socket for every wait costs two epoll_ctl calls; channelRead stops reading
         // only a client that keeps sending (WAIT_BUFFER_LIMIT).
-        pool.acquire(loop, this);
+        pool.acquire(loop, priority, user, this);
+    }
+
+    private InetAddress remoteAddress() {
+        return channel.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
+    }
+
+    /** The priority hint of a Query or Parse message whose text starts with a comment, or null. */
+    private static String hintOf(ByteBuf b, int start, int size, FrontendType type) {
+        int end = start + size;
+        int from = type == FrontendType.QUERY ? start + 5
+                : type == FrontendType.PARSE ? Messages.skipCstring(b, start + 5, end) : -1;
+        if (from < 0) {
+            return null;
+        }
+        while (from < end && (b.getByte(from) == ' ' || b.getByte(from) == '\n' || b.getByte(from) == '\t'
+                || b.getByte(from) == '\r')) {
+            from++;
+        }
+        if (from + 2 > end || b.getByte(from) != '/' || b.getByte(from + 1) != '*') {
+            return null; // the common case: no comment, no lexing
+        }
+        int textEnd = b.indexOf(from, end, (byte) 0);
+        return Fingerprinter.fingerprint(b, from, textEnd < 0 ? end : textEnd).hints().get("priority");
     }
 
     @Override
@@ -617,13 +665,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 if (server == null) {
                     runStart = flushClientRun(b, runStart, start);
                     sendToServer();
-                    requestServer();
+                    requestServer(hintOf(b, start, size, type));
                     return;
+                }
+                if (sampling && tracker.isEmpty()) {
+                    requestStartNanos = System.nanoTime();
                 }
                 cancelIdleInTransactionTimer();
                 boolean pass = true;
                 switch (type) {
                     case QUERY -> {
+                        rememberForRetry(b, start, size);
                         tracker.add(RequestTracker.QUERY);
                         if (transactionMode && !pinned) {
                             noteSessionState(b, start, size);
@@ -908,6 +960,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     if (head == RequestTracker.DESCRIBE) {
                         tracker.pop();
                         popped = true;
+                    } else if (head == RequestTracker.QUERY && retryFrame != null && heldRowDescription == null) {
+                        // PostgreSQL describes the result before running the statement; held back
+                        // until a row or the completion shows the statement will not be retried
+                        runStart = flushServerRun(b, runStart, start);
+                        heldRowDescription = b.retainedSlice(start, size);
+                        b.readerIndex(start + size);
+                        continue;
                     }
                 }
                 case COMMAND_COMPLETE, EMPTY_QUERY_RESPONSE -> {
@@ -920,6 +979,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     }
                 }
                 case ERROR_RESPONSE -> {
+                    if (head == RequestTracker.QUERY && retryable(b, start, size)) {
+                        runStart = flushServerRun(b, runStart, start);
+                        releaseHeldRowDescription();
+                        b.readerIndex(start + size);
+                        continue; // swallowed: the statement runs again once its ReadyForQuery came
+                    }
                     popped = serverError(b, start, size, head);
                     pass = head != RequestTracker.INJECTED_QUERY || isFatal(b, start, size);
                     if (!pass) {
@@ -934,8 +999,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     if (answered == RequestTracker.INJECTED_QUERY) {
                         adoptServerValues();
                     }
-                    pass = !RequestTracker.isInjected(answered);
+                    pass = !RequestTracker.isInjected(answered) && !retryScheduled(answered, status);
                     popped = true;
+                    if (sampling && tracker.isEmpty() && requestStartNanos != 0) {
+                        pool.upstream().sample(System.nanoTime() - requestStartNanos);
+                        requestStartNanos = 0;
+                    }
                 }
                 case PARAMETER_STATUS -> {
                     String name = Messages.cstringAt(b, start + 5, start + size);
@@ -951,9 +1020,19 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     // rows, copy data, notices, notifications: forwarded untouched
                 }
             }
+            if (heldRowDescription != null && pass) {
+                // the held description goes out before whatever follows it
+                runStart = flushServerRun(b, runStart, start);
+                channel.write(heldRowDescription, channel.voidPromise());
+                heldRowDescription = null;
+            }
             if (pass) {
                 if (runStart < 0) {
                     runStart = start;
+                }
+                if (retryFrame != null && type != BackendType.READY_FOR_QUERY && type != BackendType.PARAMETER_STATUS
+                        && type != BackendType.NOTICE_RESPONSE && type != BackendType.NOTIFICATION_RESPONSE) {
+                    dropRetry(); // something of its result reached the client: never run it again
                 }
             } else {
                 runStart = flushServerRun(b, runStart, start);
@@ -1077,6 +1156,90 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         return true;
     }
 
+    // ------------------------------------------------------------------ safe retry
+
+    /**
+     * Keeps a reference to a simple query that may be retried transparently: one sent outside any
+     * transaction with nothing else outstanding, so that PostgreSQL ran it in its own implicit
+     * transaction. Costs one retained slice per such query, no copy.
+     */
+    private void rememberForRetry(ByteBuf b, int start, int size) {
+        dropRetry();
+        if (config.admission().retryAttempts() > 1 && tracker.onlyInjected() && server.transactionStatus == 'I') {
+            retryFrame = b.retainedSlice(start, size);
+            retryAttempts = 1;
+        }
+    }
+
+    /**
+     * Whether this ErrorResponse (to the simple query at the head) is a serialization failure or
+     * deadlock that may be retried: nothing of the statement's result has reached the client, the
+     * text holds a single statement (so nothing can have committed), attempts remain.
+     */
+    private boolean retryable(ByteBuf b, int start, int size) {
+        if (retryFrame == null || retryAttempts >= config.admission().retryAttempts()) {
+            return false;
+        }
+        String state = Messages.errorField(b, start, size, 'C');
+        if (!"40001".equals(state) && !"40P01".equals(state)) {
+            return false;
+        }
+        int textEnd = retryFrame.writerIndex() - 1;
+        if (Fingerprinter.fingerprint(retryFrame, retryFrame.readerIndex() + 5, textEnd).statements() != 1) {
+            return false;
+        }
+        retryWanted = true;
+        return true;
+    }
+
+    /**
+     * At the ReadyForQuery ending a query whose error was swallowed: schedules the retry with
+     * exponential backoff and full jitter, keeping the server connection meanwhile.
+     *
+     * @return whether the ReadyForQuery is to be swallowed too
+     */
+    private boolean retryScheduled(byte answered, byte status) {
+        if (!retryWanted || answered != RequestTracker.QUERY) {
+            if (answered == RequestTracker.QUERY) {
+                dropRetry();
+            }
+            return false;
+        }
+        retryWanted = false;
+        if (status != 'I') {
+            dropRetry();
+            return false;
+        }
+        long base = 10_000_000L << Math.min(6, retryAttempts - 1);
+        long delay = (long) (ThreadLocalRandom.current().nextDouble() * Math.min(base, 1_000_000_000L));
+        retryAttempts++;
+        ServerConnection s = server;
+        tracker.add(RequestTracker.QUERY); // holds the server connection until the retry answered
+        loop.schedule(() -> {
+            if (server == s && phase == Phase.READY && retryFrame != null) {
+                log.debug("client {}: retrying a statement after a serialization failure or deadlock (attempt {})",
+                        keyPid, retryAttempts);
+                s.writeAndFlush(retryFrame.retainedDuplicate());
+            }
+        }, delay, TimeUnit.NANOSECONDS);
+        return true;
+    }
+
+    private void dropRetry() {
+        if (retryFrame != null) {
+            retryFrame.release();
+            retryFrame = null;
+        }
+        retryWanted = false;
+    }
+
+    private void releaseHeldRowDescription() {
+        if (heldRowDescription != null) {
+            heldRowDescription.release();
+            heldRowDescription = null;
+        }
+    }
+
     // ------------------------------------------------------------------ release, loss, close
 
     /** In transaction mode, gives the server connection back once nothing is outstanding. */
@@ -1142,6 +1305,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private void serverLost(ServerConnection s, String reason) {
         server = null;
         pool.discard(s);
+        dropRetry();
+        releaseHeldRowDescription();
         boolean nothingInFlight = tracker.isEmpty() && !fromServer.isReadable() && s.transactionStatus == 'I';
         tracker.clear();
         fromServer.release();
@@ -1171,6 +1336,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
 
     private void closeSession() {
         phase = Phase.CLOSED;
+        dropRetry();
+        releaseHeldRowDescription();
         cancelIdleInTransactionTimer();
         proxy.unregister(this, keyPid, keySecret);
         for (ByteBuf buf : outToServer) {

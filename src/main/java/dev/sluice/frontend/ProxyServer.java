@@ -1,7 +1,9 @@
 package dev.sluice.frontend;
 
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.admission.Classifier;
 import dev.sluice.pool.Pool;
+import dev.sluice.pool.Upstream;
 import dev.sluice.pool.Pools;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -53,6 +55,7 @@ public final class ProxyServer implements AutoCloseable {
     private final Class<? extends SocketChannel> channelClass;
     private final SslContext clientSsl;
     private final Pools pools;
+    private final Classifier classifier;
     private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<Long, ClientSession> byCancelKey = new ConcurrentHashMap<>();
     private final AtomicInteger clients = new AtomicInteger();
@@ -76,6 +79,7 @@ public final class ProxyServer implements AutoCloseable {
             channelClass = NioSocketChannel.class;
         }
         this.clientSsl = clientSslContext(config.clientTls());
+        this.classifier = new Classifier(config.admission().rules(), config.admission().defaultPriority());
         this.pools = new Pools(config, group, channelClass, serverSslContext(config.serverTls()));
     }
 
@@ -142,6 +146,10 @@ public final class ProxyServer implements AutoCloseable {
         return pools;
     }
 
+    Classifier classifier() {
+        return classifier;
+    }
+
     SslContext clientSsl() {
         return clientSsl;
     }
@@ -200,6 +208,11 @@ public final class ProxyServer implements AutoCloseable {
     /** Every pool created so far (one per database and user that connected). */
     public List<Pool> poolList() {
         return pools.all();
+    }
+
+    /** Every upstream (PostgreSQL host and port) seen so far, with its breaker, limit and mode. */
+    public List<Upstream> upstreams() {
+        return pools.upstreams();
     }
 
     /** Number of connected clients. */

@@ -86,6 +86,16 @@ final class RequestTracker {
         return false;
     }
 
+    /** Whether everything outstanding was sent by Sluice itself (e.g. the parameters it re-applies). */
+    boolean onlyInjected() {
+        for (int n = 0; n < size; n++) {
+            if (!isInjected(kinds[(head + n) & (kinds.length - 1)])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static boolean isInjected(byte kind) {
         return kind == INJECTED_PARSE || kind == INJECTED_CLOSE || kind == INJECTED_QUERY;
     }

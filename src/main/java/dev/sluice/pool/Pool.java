@@ -2,6 +2,12 @@ package dev.sluice.pool;
 
 import dev.sluice.backend.ServerConnection;
 import dev.sluice.backend.ServerEndpoint;
+import dev.sluice.admission.AdmissionQueue;
+import dev.sluice.admission.CircuitBreaker;
+import dev.sluice.admission.Priority;
+import dev.sluice.admission.Ticker;
+import dev.sluice.admission.TokenBucket;
+import dev.sluice.config.AdmissionConfig;
 import dev.sluice.config.SluiceConfig.PoolConfig;
 import dev.sluice.config.SluiceConfig.PoolMode;
 import dev.sluice.protocol.SqlState;
@@ -9,9 +15,9 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,12 +27,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Design notes. Callers on any event loop {@link #acquire} a connection and get it through a
  * callback on their own loop: at once when one is idle, after a new login when the pool is below
- * its size, or when another caller releases one; a waiter whose deadline passes gets 57014.
- * Idle connections are kept per event loop and a caller first takes one from its own loop, so the
- * client and the server connection it uses usually share a thread and bytes move between them
- * without a thread hop. New connections are opened on the asking caller's loop for the same
- * reason. All shared state sits behind one lock held only for a few field updates; connects,
- * callbacks and health checks run outside it.
+ * its size, or when another caller releases one. Who waits, and in which order, is admission's
+ * decision: a request may be refused at once (its class is shed in emergency mode, its user is
+ * over its rate limit, the upstream's circuit is open, the wait queue is full), otherwise it
+ * waits in a queue ordered by priority class with aging ({@link AdmissionQueue}) until a
+ * connection is free and the upstream is below its concurrency limit ({@link Upstream}), or
+ * until its class's deadline passes (57014).
+ *
+ * <p>Idle connections are kept per event loop and a caller first takes one from its own loop, so
+ * the client and the server connection it uses usually share a thread and bytes move between
+ * them without a thread hop. New connections are opened on the asking caller's loop for the same
+ * reason. All shared state sits behind one lock held only for a few field updates (the admission
+ * queue's own lock nests inside it); connects, callbacks and health checks run outside it.
  */
 public final class Pool implements ServerConnection.Owner {
     private static final Logger log = LoggerFactory.getLogger(Pool.class);
@@ -36,35 +48,48 @@ public final class Pool implements ServerConnection.Owner {
     private final PoolMode mode;
     private final int size;
     private final PoolConfig config;
+    private final AdmissionConfig admission;
+    private final Upstream upstream;
+    private final TokenBucket rateLimit;
     private final Class<? extends SocketChannel> channelClass;
     private final LoopIndex loops;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final ArrayDeque<ServerConnection>[] idle;
-    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private final AdmissionQueue<Waiter> waiters;
     /** Open plus opening connections. */
     private int total;
     private int idleCount;
+    /** Connections lent to clients now. */
+    private final AtomicInteger leased = new AtomicInteger();
     /** Connections being opened for nobody in particular (min idle). */
     private int spare;
+    private EventLoop lastWaiterLoop;
     private volatile Map<String, String> serverParams;
     private volatile String lastConnectError;
     private boolean closed;
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    Pool(String name, ServerEndpoint endpoint, PoolMode mode, int size, PoolConfig config,
-         Class<? extends SocketChannel> channelClass, LoopIndex loops) {
+    Pool(String name, ServerEndpoint endpoint, PoolMode mode, int size, PoolConfig config, AdmissionConfig admission,
+         Upstream upstream, TokenBucket rateLimit, Class<? extends SocketChannel> channelClass, LoopIndex loops) {
         this.name = name;
         this.endpoint = endpoint;
         this.mode = mode;
         this.size = size;
         this.config = config;
+        this.admission = admission;
+        this.upstream = upstream;
+        this.rateLimit = rateLimit;
         this.channelClass = channelClass;
         this.loops = loops;
         this.idle = new ArrayDeque[loops.size()];
         for (int i = 0; i < idle.length; i++) {
             idle[i] = new ArrayDeque<>();
         }
+        this.waiters = new AdmissionQueue<>(
+                new AdmissionQueue.Settings(admission.queueSize(), admission.waitTimeouts(), admission.agingStep()),
+                Ticker.system());
+        upstream.register(this);
     }
 
     public String name() {
@@ -91,32 +116,90 @@ public final class Pool implements ServerConnection.Owner {
         return serverParams;
     }
 
-    /**
-     * Asks for a server connection; the answer comes through {@code callback} on {@code loop}.
-     */
+    /** The upstream this pool's connections go to. */
+    public Upstream upstream() {
+        return upstream;
+    }
+
+    /** As {@link #acquire(EventLoop, Priority, String, AcquireCallback)} for a {@code normal} request. */
     public void acquire(EventLoop loop, AcquireCallback callback) {
-        Waiter w = new Waiter(loop, callback, System.nanoTime() + config.acquireTimeout().toNanos());
+        acquire(loop, Priority.NORMAL, null, callback);
+    }
+
+    /**
+     * Asks for a server connection for a request of class {@code priority} from {@code user}
+     * (for the rate limit; may be null); the answer comes through {@code callback} on {@code loop}.
+     */
+    public void acquire(EventLoop loop, Priority priority, String user, AcquireCallback callback) {
+        // 1. refusals that need no lock: shed class, rate limit, open circuit
+        String refusal = null;
+        String sqlState = SqlState.TOO_MANY_CONNECTIONS;
+        if (upstream.mode().shouldShed(priority)) {
+            refusal = "Sluice is shedding load: upstream " + upstream.label() + " is in emergency mode and requests of class "
+                    + priority.configName() + " are refused until it recovers (admission.mode, admission.priority_rules)";
+        } else if (rateLimit != null && user != null) {
+            long waitNanos = rateLimit.tryAcquire(user);
+            if (waitNanos > 0) {
+                refusal = "rate limit of " + admission.rateLimit() + " requests per second for user \"" + user
+                        + "\" exceeded (admission.rate_limit); retry after " + Math.max(1, waitNanos / 1_000_000) + " ms";
+            }
+        }
+        if (refusal == null && !upstream.breaker().tryAcquirePermission()) {
+            sqlState = SqlState.CONNECTION_FAILURE;
+            refusal = "upstream " + upstream.label() + " unavailable: circuit open after "
+                    + admission.breakerFailures() + " consecutive connection failures (admission.breaker_failures); retry after "
+                    + Math.max(1, upstream.breaker().retryAfterNanos() / 1_000_000) + " ms"
+                    + (lastConnectError == null ? "" : "; last error: " + lastConnectError);
+        }
+        if (refusal != null) {
+            String st = sqlState;
+            String msg = refusal;
+            loop.execute(() -> callback.failed(st, msg));
+            return;
+        }
+        // 2. an idle connection at once, or a place in the queue (and maybe a new connection)
+        Waiter w = new Waiter(loop, callback, priority);
         ServerConnection found = null;
         boolean open = false;
+        boolean rejected = false;
+        Waiter displaced = null;
         lock.lock();
         try {
             if (closed) {
-                w.done = true;
-            } else if (waiters.isEmpty() && idleCount > 0) {
+                rejected = true;
+            } else if (waiters.size() == 0 && idleCount > 0 && upstream.belowLimit()) {
                 found = takeIdle(loops.index(loop));
+                lendLocked(found);
                 w.done = true;
-            } else if (total < size) {
-                total++;
-                open = true;
-                waiters.addLast(w);
             } else {
-                waiters.addLast(w);
+                AdmissionQueue.Offer<Waiter> offer = waiters.offer(w, priority);
+                if (offer.rejected()) {
+                    rejected = true;
+                } else {
+                    lastWaiterLoop = loop;
+                    displaced = offer.displaced();
+                    if (displaced != null) {
+                        displaced.done = true;
+                    }
+                    if (total < size && upstream.belowLimit()) {
+                        total++;
+                        open = true;
+                    }
+                }
             }
         } finally {
             lock.unlock();
         }
-        if (w.done && found == null) {
-            loop.execute(() -> callback.failed(SqlState.ADMIN_SHUTDOWN, "pool " + name + " is closed"));
+        if (displaced != null) {
+            fail(displaced, SqlState.TOO_MANY_CONNECTIONS, "refused to make room for a request of a higher class: "
+                    + admission.queueSize() + " requests already wait for a server connection to " + endpoint.label()
+                    + " (admission.queue_size)");
+        }
+        if (rejected) {
+            String msg = closed ? "pool " + name + " is closed"
+                    : "too many requests waiting for a server connection to " + endpoint.label() + ": "
+                    + admission.queueSize() + " already wait (admission.queue_size, pool.size " + size + ")";
+            loop.execute(() -> callback.failed(closed ? SqlState.ADMIN_SHUTDOWN : SqlState.TOO_MANY_CONNECTIONS, msg));
             return;
         }
         if (found != null) {
@@ -127,6 +210,51 @@ public final class Pool implements ServerConnection.Owner {
             openConnection(loop);
         }
         // the deadline is enforced by expireWaiters, run every EXPIRY_PERIOD_MS: no timer per wait
+    }
+
+    /** Marks {@code s} as lent to a client; lock held. */
+    private void lendLocked(ServerConnection s) {
+        s.leased = true;
+        leased.incrementAndGet();
+        upstream.lend();
+    }
+
+    /**
+     * Hands idle connections to waiters while the upstream is below its limit, and opens a
+     * connection if waiters remain and the pool has room. Called when the limit rises or a
+     * connection of another pool of the same upstream came back.
+     */
+    void dispatch() {
+        List<Object[]> pairs = null;
+        EventLoop openOn = null;
+        lock.lock();
+        try {
+            while (!closed && waiters.size() > 0 && idleCount > 0 && upstream.belowLimit()) {
+                Waiter w = waiters.poll();
+                ServerConnection s = takeIdle(loops.index(w.loop));
+                w.done = true;
+                lendLocked(s);
+                if (pairs == null) {
+                    pairs = new ArrayList<>();
+                }
+                pairs.add(new Object[] {s, w});
+            }
+            if (!closed && waiters.size() > 0 && idleCount == 0 && total < size && upstream.belowLimit()
+                    && lastWaiterLoop != null) {
+                total++;
+                openOn = lastWaiterLoop;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (pairs != null) {
+            for (Object[] p : pairs) {
+                checkThenDeliver((ServerConnection) p[0], (Waiter) p[1]);
+            }
+        }
+        if (openOn != null) {
+            openConnection(openOn);
+        }
     }
 
     /** Takes an idle connection, preferring one on {@code loopIndex}; lock held. */
@@ -162,8 +290,7 @@ public final class Pool implements ServerConnection.Owner {
     }
 
     private void retry(Waiter w) {
-        w.done = false;
-        acquire(w.loop, w.callback);
+        acquire(w.loop, w.priority, null, w.callback);
     }
 
     private void deliver(Waiter w, ServerConnection s) {
@@ -185,36 +312,42 @@ public final class Pool implements ServerConnection.Owner {
     /** How often waiters are checked against their deadline, so a wait may last this much longer. */
     static final long EXPIRY_PERIOD_MS = 50;
 
-    /**
-     * Answers 57014 to every waiter whose deadline has passed. Waiters queue in arrival order with
-     * the same timeout, so the expired ones are at the head.
-     */
+    /** Answers 57014 to every waiter whose class's deadline has passed. */
     void expireWaiters(long nowNanos) {
-        List<Waiter> expired = null;
+        List<Waiter> expired;
         lock.lock();
         try {
-            Waiter w;
-            while ((w = waiters.peekFirst()) != null && nowNanos - w.deadlineNanos >= 0) {
-                waiters.pollFirst();
+            expired = waiters.expire(nowNanos);
+            for (Waiter w : expired) {
                 w.done = true;
-                if (expired == null) {
-                    expired = new ArrayList<>();
-                }
-                expired.add(w);
             }
         } finally {
             lock.unlock();
         }
-        if (expired == null) {
+        if (expired.isEmpty()) {
             return;
         }
         String cause = lastConnectError;
-        String message = "waited " + config.acquireTimeout().toMillis() + " ms for a server connection to "
-                + endpoint.label() + " without getting one (pool.acquire_timeout, pool size " + size + ")"
-                + (cause == null ? "" : "; last connection error: " + cause);
         for (Waiter w : expired) {
-            fail(w, SqlState.QUERY_CANCELED, message);
+            fail(w, SqlState.QUERY_CANCELED, "waited " + admission.waitTimeouts().get(w.priority).toMillis()
+                    + " ms for a server connection to " + endpoint.label() + " without getting one (class "
+                    + w.priority.configName() + ": admission.wait_timeout." + w.priority.configName()
+                    + ", default pool.acquire_timeout; pool size " + size + ")"
+                    + (cause == null ? "" : "; last connection error: " + cause));
         }
+    }
+
+    /** Requests waiting now, and how long the oldest has waited. */
+    int waiting() {
+        return waiters.size();
+    }
+
+    long oldestWaitNanos() {
+        return waiters.oldestWaitNanos();
+    }
+
+    int queueCapacity() {
+        return waiters.capacity();
     }
 
     private void openConnection(EventLoop loop) {
@@ -227,6 +360,7 @@ public final class Pool implements ServerConnection.Owner {
      */
     public void release(ServerConnection s) {
         s.listener(null);
+        giveBack(s);
         if (s.isUsable() && s.cancelsInFlight().get() > 0) {
             // a cancel may still hit this backend: keep it from other clients until it landed
             s.afterCancels(() -> release(s));
@@ -265,9 +399,10 @@ public final class Pool implements ServerConnection.Owner {
         Waiter w;
         lock.lock();
         try {
-            w = waiters.pollFirst();
+            w = upstream.belowLimit() ? waiters.poll() : null;
             if (w != null) {
                 w.done = true;
+                lendLocked(s);
             } else if (closed) {
                 w = null;
             } else {
@@ -291,6 +426,7 @@ public final class Pool implements ServerConnection.Owner {
     public void discard(ServerConnection s) {
         s.listener(null);
         s.close("discarded");
+        giveBack(s);
         boolean open = false;
         EventLoop loop = null;
         lock.lock();
@@ -300,17 +436,28 @@ public final class Pool implements ServerConnection.Owner {
                 s.countedOut = true;
                 total--;
             }
-            Waiter head = waiters.peekFirst();
-            if (head != null && total < size && !closed) {
+            if (waiters.size() > 0 && total < size && !closed && lastWaiterLoop != null && upstream.belowLimit()) {
                 total++;
                 open = true;
-                loop = head.loop;
+                loop = lastWaiterLoop;
             }
         } finally {
             lock.unlock();
         }
         if (open) {
             openConnection(loop);
+        }
+    }
+
+    /**
+     * Ends the lease of {@code s} if it was lent out. Only its holder calls this, after the lend
+     * (which the pool's lock published), so no lock is needed here.
+     */
+    private void giveBack(ServerConnection s) {
+        if (s.leased) {
+            s.leased = false;
+            leased.decrementAndGet();
+            upstream.giveBack();
         }
     }
 
@@ -326,6 +473,7 @@ public final class Pool implements ServerConnection.Owner {
 
     @Override
     public void serverReady(ServerConnection s) {
+        upstream.breaker().onSuccess();
         if (serverParams == null) {
             serverParams = Map.copyOf(s.params());
         }
@@ -345,35 +493,38 @@ public final class Pool implements ServerConnection.Owner {
     public void serverFailed(ServerConnection s, String reason) {
         log.warn("pool {}: {}", name, reason);
         lastConnectError = reason;
-        Waiter w;
-        lock.lock();
-        try {
-            s.countedOut = true;
-            total--;
-            if (spare > 0) {
-                spare--;
-            }
-            // the connection was opened for the waiter at the head: it learns why at once
-            w = waiters.pollFirst();
-            if (w != null) {
-                w.done = true;
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (w != null) {
-            fail(w, SqlState.CONNECTION_FAILURE, reason);
-        }
+        upstream.breaker().onFailure();
+        boolean circuitOpen = upstream.breaker().state() == CircuitBreaker.State.OPEN;
+        List<Waiter> toFail = new ArrayList<>();
         EventLoop next = null;
         lock.lock();
         try {
-            Waiter head = waiters.peekFirst();
-            if (head != null && total < size && !closed) {
+            if (!s.countedOut) {
+                s.countedOut = true;
+                total--;
+            }
+            if (spare > 0) {
+                spare--;
+            }
+            // A failed attempt is retried with another connection while the circuit is closed
+            // (nothing was sent on it); once the circuit opens, everyone waiting learns why at once.
+            if (circuitOpen) {
+                Waiter w;
+                while ((w = waiters.poll()) != null) {
+                    w.done = true;
+                    toFail.add(w);
+                }
+            } else if (waiters.size() > 0 && total < size && !closed && lastWaiterLoop != null) {
                 total++;
-                next = head.loop;
+                next = lastWaiterLoop;
             }
         } finally {
             lock.unlock();
+        }
+        for (Waiter w : toFail) {
+            fail(w, SqlState.CONNECTION_FAILURE, "upstream " + upstream.label() + " unavailable: circuit open after "
+                    + admission.breakerFailures() + " consecutive connection failures (admission.breaker_failures); "
+                    + "last error: " + reason);
         }
         if (next != null) {
             openConnection(next);
@@ -422,7 +573,7 @@ public final class Pool implements ServerConnection.Owner {
                 }
             }
             int want = Math.min(config.minIdle(), size) - idleCount - spare;
-            while (!closed && want > 0 && total < size && waiters.isEmpty()) {
+            while (!closed && want > 0 && total < size && waiters.size() == 0) {
                 total++;
                 spare++;
                 want--;
@@ -451,10 +602,11 @@ public final class Pool implements ServerConnection.Owner {
                 q.clear();
             }
             idleCount = 0;
-            toFail = new ArrayList<>(waiters);
-            waiters.clear();
-            for (Waiter w : toFail) {
+            toFail = new ArrayList<>();
+            Waiter w;
+            while ((w = waiters.poll()) != null) {
                 w.done = true;
+                toFail.add(w);
             }
         } finally {
             lock.unlock();
@@ -493,41 +645,34 @@ public final class Pool implements ServerConnection.Owner {
     public Snapshot snapshot() {
         lock.lock();
         try {
-            return new Snapshot(name, mode, size, total, idleCount, waiters.size());
+            return new Snapshot(name, mode, size, total, idleCount, leased.get(), waiters.size(), waiters.sizes());
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * @param total   open plus opening server connections
-     * @param idle    idle server connections
-     * @param waiting clients waiting for a server connection
+     * @param total     open plus opening server connections
+     * @param idle      idle server connections
+     * @param inUse     server connections lent to clients
+     * @param waiting   clients waiting for a server connection
+     * @param byClass   of those, how many per priority class
      */
-    public record Snapshot(String name, PoolMode mode, int size, int total, int idle, int waiting) {
-    }
-
-    Map<String, Object> describe() {
-        Snapshot s = snapshot();
-        Map<String, Object> m = new HashMap<>();
-        m.put("name", s.name());
-        m.put("total", s.total());
-        m.put("idle", s.idle());
-        m.put("waiting", s.waiting());
-        return m;
+    public record Snapshot(String name, PoolMode mode, int size, int total, int idle, int inUse, int waiting,
+                           Map<Priority, Integer> byClass) {
     }
 
     private static final class Waiter {
         final EventLoop loop;
         final AcquireCallback callback;
-        final long deadlineNanos;
+        final Priority priority;
         /** Answered (or about to be); guarded by the pool's lock. */
         boolean done;
 
-        Waiter(EventLoop loop, AcquireCallback callback, long deadlineNanos) {
+        Waiter(EventLoop loop, AcquireCallback callback, Priority priority) {
             this.loop = loop;
             this.callback = callback;
-            this.deadlineNanos = deadlineNanos;
+            this.priority = priority;
         }
     }
 }

@@ -1,5 +1,8 @@
 package dev.sluice.pool;
 
+import dev.sluice.admission.OperatingMode;
+import dev.sluice.admission.Ticker;
+import dev.sluice.admission.TokenBucket;
 import dev.sluice.backend.ServerEndpoint;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.SluiceConfig.DatabaseConfig;
@@ -25,6 +28,8 @@ public final class Pools implements AutoCloseable {
     private final SslContext serverSsl;
     private final LoopIndex loops;
     private final ConcurrentHashMap<String, Pool> pools = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Upstream> upstreams = new ConcurrentHashMap<>();
+    private final TokenBucket rateLimit;
     private final ScheduledFuture<?> upkeep;
     private final ScheduledFuture<?> expiry;
 
@@ -35,6 +40,9 @@ public final class Pools implements AutoCloseable {
         this.channelClass = channelClass;
         this.serverSsl = serverSsl;
         this.loops = new LoopIndex(group);
+        this.rateLimit = config.admission().rateLimit() > 0
+                ? new TokenBucket(config.admission().rateLimit(), config.admission().rateBurst(), Ticker.system())
+                : null;
         this.upkeep = group.next().scheduleAtFixedRate(() -> {
             for (Pool p : pools.values()) {
                 p.maintain(group.next());
@@ -44,6 +52,9 @@ public final class Pools implements AutoCloseable {
             long now = System.nanoTime();
             for (Pool p : pools.values()) {
                 p.expireWaiters(now);
+            }
+            for (Upstream u : upstreams.values()) {
+                updateMode(u);
             }
         }, Pool.EXPIRY_PERIOD_MS, Pool.EXPIRY_PERIOD_MS, TimeUnit.MILLISECONDS);
     }
@@ -66,6 +77,21 @@ public final class Pools implements AutoCloseable {
         return Optional.of(p);
     }
 
+    /** Feeds an upstream's operating mode with its queues' depth and oldest wait. */
+    private static void updateMode(Upstream u) {
+        int depth = 0;
+        int capacity = 0;
+        long oldest = 0;
+        for (Pool p : u.pools()) {
+            depth += p.waiting();
+            capacity += p.queueCapacity();
+            oldest = Math.max(oldest, p.oldestWaitNanos());
+        }
+        var limit = u.adaptiveLimit();
+        boolean atMinimum = limit != null && limit.limit() <= limit.settings().minLimit() && depth > 0;
+        u.mode().update(new OperatingMode.Signals(depth, Math.max(1, capacity), oldest, atMinimum));
+    }
+
     private Pool create(DatabaseConfig db, String clientUser) {
         String serverUser = db.user().orElse(clientUser);
         String password = db.password().orElseGet(
@@ -80,12 +106,31 @@ public final class Pools implements AutoCloseable {
                 config.pool().connectTimeout(), config.maxMessageLength(), config.pool().preparedStatementCacheSize());
         PoolMode mode = db.poolMode().orElse(config.pool().mode());
         int size = db.poolSize().orElse(config.pool().size());
-        return new Pool(db.name() + "/" + clientUser, endpoint, mode, size, config.pool(), channelClass, loops);
+        Upstream upstream = upstreams.computeIfAbsent(db.host() + ":" + db.port(),
+                label -> new Upstream(label, config.admission(), upstreamLimit(db), Ticker.system()));
+        return new Pool(db.name() + "/" + clientUser, endpoint, mode, size, config.pool(), config.admission(),
+                upstream, rateLimit, channelClass, loops);
+    }
+
+    /** The most server connections all pools of {@code db}'s upstream may have: the adaptive limit's ceiling. */
+    private int upstreamLimit(DatabaseConfig db) {
+        int sum = 0;
+        for (DatabaseConfig d : config.databases()) {
+            if (d.host().equals(db.host()) && d.port() == db.port()) {
+                sum += d.poolSize().orElse(config.pool().size());
+            }
+        }
+        return Math.max(1, sum);
     }
 
     /** Every pool created so far. */
     public List<Pool> all() {
         return new ArrayList<>(pools.values());
+    }
+
+    /** Every upstream seen so far. */
+    public List<Upstream> upstreams() {
+        return new ArrayList<>(upstreams.values());
     }
 
     public LoopIndex loops() {

@@ -1,5 +1,8 @@
 package dev.sluice.config;
 
+import dev.sluice.admission.OperatingMode;
+import dev.sluice.admission.Priority;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -48,6 +51,36 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(30), Duration.ZERO, "DISCARD ALL", 1024));
         assertThat(c.clientTls()).isEqualTo(new SluiceConfig.ClientTls(ClientTlsMode.DISABLE, Optional.empty(), Optional.empty()));
         assertThat(c.serverTls()).isEqualTo(new SluiceConfig.ServerTls(ServerTlsMode.PREFER, Optional.empty()));
+    }
+
+    @Test
+    void admission_defaultsFollowThePoolSettings() {
+        AdmissionConfig a = ConfigLoader.defaults().admission();
+        assertThat(a.queueSize()).isEqualTo(5000);
+        assertThat(a.waitTimeouts()).containsEntry(Priority.LOW, Duration.ofSeconds(30)).hasSize(5);
+        assertThat(a.rules()).isEmpty();
+        assertThat(a.defaultPriority()).isEqualTo(Priority.NORMAL);
+        assertThat(a.adaptiveLimit()).isFalse();
+        assertThat(a.forcedMode()).isEmpty();
+        assertThat(a.retryAttempts()).isEqualTo(3);
+    }
+
+    @Test
+    void admission_keysAreReadAndValidated() throws Exception {
+        SluiceConfig c = load(Map.of("SLUICE_ADMISSION_ADAPTIVE_LIMIT", "on"), Map.of(
+                "admission.priority_rules", "application_name=checkout:high; user=batch:background",
+                "admission.wait_timeout.low", "2s", "pool.acquire_timeout", "9s", "admission.mode", "emergency"));
+        AdmissionConfig a = c.admission();
+        assertThat(a.adaptiveLimit()).isTrue();
+        assertThat(a.rules()).hasSize(2);
+        assertThat(a.rules().get(0).priority()).isEqualTo(Priority.HIGH);
+        assertThat(a.waitTimeouts()).containsEntry(Priority.LOW, Duration.ofSeconds(2))
+                .containsEntry(Priority.HIGH, Duration.ofSeconds(9));
+        assertThat(a.forcedMode()).contains(OperatingMode.Mode.EMERGENCY);
+        assertThatThrownBy(() -> load(Map.of(), Map.of("admission.priority_rules", "application_name=x:urgent")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("admission.priority_rules: ");
+        assertThatThrownBy(() -> load(Map.of(), Map.of("admission.rate_limit", "fast")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("admission.rate_limit");
     }
 
     @Test

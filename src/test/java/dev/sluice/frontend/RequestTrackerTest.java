@@ -170,4 +170,14 @@ class RequestTrackerTest {
         }
         return out;
     }
+
+    @Test
+    void onlyInjected_trueWhenEmptyOrEverythingWasSentBySluice() {
+        RequestTracker t = new RequestTracker();
+        assertThat(t.onlyInjected()).isTrue();
+        t.add(RequestTracker.INJECTED_QUERY);
+        assertThat(t.onlyInjected()).isTrue();
+        t.add(RequestTracker.QUERY);
+        assertThat(t.onlyInjected()).isFalse();
+    }
 }

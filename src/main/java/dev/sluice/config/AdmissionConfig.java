@@ -1,0 +1,53 @@
+package dev.sluice.config;
+
+import dev.sluice.admission.Classifier;
+import dev.sluice.admission.OperatingMode;
+import dev.sluice.admission.Priority;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Who gets a server connection when there are not enough: priority classes, waiting limits, the
+ * adaptive concurrency limit, the circuit breaker, rate limits, operating modes and retries.
+ *
+ * @param queueSize        clients that may wait for a server connection per pool, all classes together
+ * @param waitTimeouts     how long a client of each class may wait before 57014
+ * @param agingStep        waiting this long counts as one class higher, so no class starves (0 = off)
+ * @param rules            classification rules, first match wins
+ * @param defaultPriority  the class of a client no rule matches
+ * @param adaptiveLimit    whether the concurrency towards each upstream adapts to its latency
+ * @param minLimit         the adaptive limit never goes below this
+ * @param breakerFailures  consecutive connection failures that open an upstream's circuit
+ * @param breakerCoolDown  how long an open circuit fails fast before it probes
+ * @param rateLimit        server-connection requests per second per user (0 = no limit)
+ * @param rateBurst        tokens a user may save up
+ * @param forcedMode       an operating mode forced by the operator, or empty for automatic
+ * @param retryAttempts    executions of an autocommit statement that failed with 40001/40P01 (1 = no retry)
+ */
+public record AdmissionConfig(
+        int queueSize, Map<Priority, Duration> waitTimeouts, Duration agingStep,
+        List<Classifier.Rule> rules, Priority defaultPriority,
+        boolean adaptiveLimit, int minLimit,
+        int breakerFailures, Duration breakerCoolDown,
+        double rateLimit, int rateBurst,
+        Optional<OperatingMode.Mode> forcedMode,
+        int retryAttempts) {
+
+    public AdmissionConfig {
+        waitTimeouts = Map.copyOf(new EnumMap<>(waitTimeouts));
+        rules = List.copyOf(rules);
+    }
+
+    /** Defaults: every class waits {@code acquireTimeout}, no rules, fixed limit, retries on. */
+    public static AdmissionConfig defaults(Duration acquireTimeout, int queueSize) {
+        Map<Priority, Duration> t = new EnumMap<>(Priority.class);
+        for (Priority p : Priority.values()) {
+            t.put(p, acquireTimeout);
+        }
+        return new AdmissionConfig(queueSize, t, Duration.ofSeconds(1), List.of(), Priority.NORMAL,
+                false, 1, 5, Duration.ofSeconds(5), 0, 10, Optional.empty(), 3);
+    }
+}

@@ -1,0 +1,112 @@
+package dev.sluice.pool;
+
+import dev.sluice.admission.AdaptiveLimit;
+import dev.sluice.admission.CircuitBreaker;
+import dev.sluice.admission.OperatingMode;
+import dev.sluice.admission.Ticker;
+import dev.sluice.config.AdmissionConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the pools of one PostgreSQL server (host and port) share: the circuit breaker that stops
+ * Sluice from hammering a server that is down, the concurrency limit (fixed at the sum of pool
+ * sizes, or adaptive), the operating mode, and the count of server connections lent out now.
+ * State changes are logged.
+ */
+public final class Upstream {
+    private static final Logger log = LoggerFactory.getLogger(Upstream.class);
+
+    private final String label;
+    private final CircuitBreaker breaker;
+    private final AdaptiveLimit limit;
+    private final OperatingMode mode;
+    private final AtomicInteger inUse = new AtomicInteger();
+    private final List<Pool> pools = new CopyOnWriteArrayList<>();
+
+    Upstream(String label, AdmissionConfig config, int maxLimit, Ticker ticker) {
+        this.label = label;
+        Duration coolDown = config.breakerCoolDown();
+        Duration maxCoolDown = coolDown.multipliedBy(12).compareTo(Duration.ofMinutes(1)) > 0
+                ? coolDown.multipliedBy(12) : Duration.ofMinutes(1);
+        this.breaker = new CircuitBreaker(label,
+                new CircuitBreaker.Settings(config.breakerFailures(), coolDown, maxCoolDown, 2.0, 1), ticker,
+                (upstream, from, to, reason) -> log.warn("upstream {}: circuit {} -> {} ({})", upstream, from, to, reason));
+        if (config.adaptiveLimit()) {
+            int min = Math.min(config.minLimit(), maxLimit);
+            this.limit = new AdaptiveLimit(AdaptiveLimit.Settings.of(min, maxLimit), ticker);
+            this.limit.addListener((oldLimit, newLimit, reason, base, window) -> {
+                log.info("upstream {}: concurrency limit {} -> {} ({}, baseline {} us, window {} us)", label,
+                        oldLimit, newLimit, reason, base / 1000, window / 1000);
+                for (Pool p : pools) {
+                    p.dispatch();
+                }
+            });
+        } else {
+            this.limit = null;
+        }
+        this.mode = new OperatingMode(OperatingMode.Thresholds.defaults(), ticker,
+                (from, to, reason) -> log.warn("upstream {}: operating mode {} -> {} ({})", label, from, to, reason));
+        config.forcedMode().ifPresent(mode::force);
+    }
+
+    public String label() {
+        return label;
+    }
+
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    public OperatingMode mode() {
+        return mode;
+    }
+
+    /** The adaptive limit, or {@code null} when the limit is the configured pool sizes. */
+    public AdaptiveLimit adaptiveLimit() {
+        return limit;
+    }
+
+    /** Server connections lent to clients now, all pools of this upstream together. */
+    public int inUse() {
+        return inUse.get();
+    }
+
+    /** Whether one more server connection may be lent out now. */
+    boolean belowLimit() {
+        return limit == null || inUse.get() < limit.limit();
+    }
+
+    int lend() {
+        return inUse.incrementAndGet();
+    }
+
+    void giveBack() {
+        inUse.decrementAndGet();
+        if (limit != null) {
+            // a waiter of another pool may now fit under the shared limit
+            for (Pool p : pools) {
+                p.dispatch();
+            }
+        }
+    }
+
+    /** A request (statement or transaction step) took {@code rttNanos} on PostgreSQL. */
+    public void sample(long rttNanos) {
+        if (limit != null) {
+            limit.onSample(rttNanos, inUse.get(), false);
+        }
+    }
+
+    void register(Pool p) {
+        pools.add(p);
+    }
+
+    List<Pool> pools() {
+        return pools;
+    }
+}
