@@ -755,13 +755,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             return;
         }
         Channel c = s.channel();
-        if (n == 1) {
-            c.writeAndFlush(outToServer.get(0), c.voidPromise());
-        } else if (c.eventLoop().inEventLoop()) {
+        if (c.eventLoop().inEventLoop()) {
             for (int i = 0; i < n; i++) {
                 c.write(outToServer.get(i), c.voidPromise());
             }
-            c.flush();
+            Flusher.flushLater(channel, c);
+        } else if (n == 1) {
+            c.writeAndFlush(outToServer.get(0), c.voidPromise());
         } else {
             c.writeAndFlush(Unpooled.wrappedUnmodifiableBuffer(outToServer.toArray(new ByteBuf[0])), c.voidPromise());
         }
@@ -933,7 +933,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             serverLost(s, "server connection sent an invalid message: " + e.getMessage());
             return;
         }
+        // The server connection goes back (and, if someone waits, on to its next request) before
+        // the answer is flushed to this client: PostgreSQL is the scarce resource, and the flush
+        // wakes the client, which may take the CPU from this thread for a while.
         maybeRelease();
+        Flusher.flushLater(channel, channel);
     }
 
     /** Forwards PostgreSQL's answers, swallowing those to injected requests and adding synthetic ones. */
@@ -1038,13 +1042,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 runStart = flushServerRun(b, runStart, start);
             }
             b.readerIndex(start + size);
-            if (popped) {
+            if (popped && RequestTracker.isSynthetic(tracker.peek())) {
+                // an answer Sluice gives itself goes right here in the stream: end the run first
                 runStart = flushServerRun(b, runStart, start + size);
                 emitSynthetic();
             }
         }
         flushServerRun(b, runStart, b == null ? 0 : b.readerIndex());
-        channel.flush();
         fromServer.discardIfEmpty();
     }
 
