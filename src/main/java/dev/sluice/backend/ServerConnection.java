@@ -309,8 +309,17 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
             done.accept(closeReason);
             return;
         }
-        internal = new Internal(done);
+        Internal mine = new Internal(done);
+        internal = mine;
         channel.writeAndFlush(Messages.query(channel.alloc(), sql), channel.voidPromise());
+        // every wait is bounded: a server that does not answer a health check or reset in the
+        // connect timeout is closed, and the callback hears why
+        loop.schedule(() -> {
+            if (internal == mine) {
+                fail("no answer from " + endpoint.label() + " to an internal query within "
+                        + endpoint.connectTimeout().toMillis() + " ms (pool.connect_timeout)");
+            }
+        }, endpoint.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     // ---- Netty events ----
@@ -596,6 +605,11 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
             channel.close();
         }
         if (wasReady) {
+            if (internal != null) {
+                Internal i = internal;
+                internal = null;
+                i.callback.accept(reason);
+            }
             ServerListener l = listener;
             if (l != null) {
                 l.serverClosed(this, reason);

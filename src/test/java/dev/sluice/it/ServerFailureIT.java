@@ -146,6 +146,30 @@ class ServerFailureIT {
     // ---------------------------------------------------------------- PostgreSQL down and back
 
     @Test
+    void healthCheck_ofAFrozenServerConnection_isBoundedAndTheClientGetsAnotherOne() throws Exception {
+        // pool of one, health-checked on every reuse, connect timeout (the bound) of one second
+        try (ProxyServer proxy = ProxyServer.start(TestConfig.builder().poolSize(1)
+                .serverCheckDelay(Duration.ZERO).connectTimeout(Duration.ofSeconds(1)).build());
+                Connection c = connect(proxy); Statement s = c.createStatement()) {
+            int frozen = intQuery(s, "SELECT pg_backend_pid()");
+            // a real fault: the backend process stops answering (SIGSTOP), its socket stays open
+            signal("STOP", frozen);
+            try {
+                int next = intQuery(s, "SELECT pg_backend_pid()");
+                assertThat(next).as("served by a new server connection").isNotEqualTo(frozen);
+            } finally {
+                signal("CONT", frozen);
+            }
+        }
+    }
+
+    private static void signal(String sig, int pid) throws Exception {
+        Process p = new ProcessBuilder("kill", "-" + sig, Integer.toString(pid)).inheritIO().start();
+        assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("kill -" + sig + " " + pid).isZero();
+    }
+
+    @Test
     void postgresStoppedUnderLoad_failsFastWith08006ThenRecoversByItself() throws Exception {
         try (EmbeddedPostgres pg = TestPostgres.startSeparate();
                 ProxyServer proxy = ProxyServer.start(TestConfig.forPostgres(pg)
