@@ -118,9 +118,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
 
     private ServerConnection server;
     private boolean acquiring;
+    private Object acquireTicket;
     /** In an extended-protocol error: drop client messages up to the next Sync (PostgreSQL would). */
     private boolean skipToSync;
     private boolean pinned;
+    /** Extended-protocol messages went out since the last Sync was answered. */
+    private boolean syncOwed;
     /** Whether request latencies feed the upstream's adaptive limit. */
     private boolean sampling;
     private long requestStartNanos;
@@ -128,6 +131,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private ByteBuf retryFrame;
     private int retryAttempts;
     private boolean retryWanted;
+    private boolean retryPending;
     private ByteBuf heldRowDescription;
     /** Bumped whenever {@link #desired} changes. */
     private int paramsVersion;
@@ -412,6 +416,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         keyPid = (int) (key >>> 32);
         keySecret = (int) key;
         Map<String, String> params = new LinkedHashMap<>(pool.serverParams());
+        // what the client did not ask for, it gets as a fresh connection would have it, and keeps
+        // on every server connection it lands on (never what the previous client set there)
+        for (String k : TRACKED) {
+            String v = pool.serverParams().get(k);
+            if (v != null && !desired.containsKey(k)) {
+                desired.put(k, v);
+            }
+        }
         for (Map.Entry<String, String> e : desired.entrySet()) {
             if (!"search_path".equals(e.getKey())) {
                 params.put(e.getKey(), e.getValue());
@@ -444,7 +456,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         // Reading goes on while waiting: a client waits for its answer anyway, and pausing and
         // resuming the socket for every wait costs two epoll_ctl calls; channelRead stops reading
         // only a client that keeps sending (WAIT_BUFFER_LIMIT).
-        pool.acquire(loop, priority, user, this);
+        acquireTicket = pool.acquire(loop, priority, user, this);
     }
 
     private InetAddress remoteAddress() {
@@ -473,6 +485,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     @Override
     public void acquired(ServerConnection s) {
         acquiring = false;
+        acquireTicket = null;
         if (phase == Phase.CLOSED) {
             pool.release(s);
             return;
@@ -501,6 +514,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     @Override
     public void failed(String sqlState, String message) {
         acquiring = false;
+        acquireTicket = null;
         if (phase == Phase.CLOSED) {
             return;
         }
@@ -586,6 +600,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 }
             }
         }
+        if (!desired.containsKey("search_path") && have.remove("search_path") != null) {
+            // a previous client's search_path (never reported by PostgreSQL) must not stay
+            sql = sql == null ? new StringBuilder("RESET search_path") : sql.insert(0, "RESET search_path; ");
+            keys = keys == null ? new ArrayList<>(1) : keys;
+        }
         if (sql != null) {
             tracker.add(RequestTracker.INJECTED_QUERY, keys);
             outToServer.add(Messages.query(channel.alloc(), sql.toString()));
@@ -633,6 +652,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
 
     /** Forwards every complete client message, rewriting only what transaction pooling needs. */
     private void relayClient() {
+        if (retryPending) {
+            return; // resumed once the retried statement is answered (serverRead)
+        }
         ByteBuf b = fromClient.buffer();
         int runStart = -1;
         int size;
@@ -682,11 +704,26 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         }
                     }
                     case FUNCTION_CALL -> tracker.add(RequestTracker.QUERY);
-                    case PARSE -> pass = parse(b, start, size);
-                    case BIND -> pass = bind(b, start, size);
-                    case DESCRIBE -> pass = describe(b, start, size);
-                    case EXECUTE -> tracker.add(RequestTracker.EXECUTE);
-                    case CLOSE -> pass = close(b, start, size);
+                    case PARSE -> {
+                        syncOwed = true;
+                        pass = parse(b, start, size);
+                    }
+                    case BIND -> {
+                        syncOwed = true;
+                        pass = bind(b, start, size);
+                    }
+                    case DESCRIBE -> {
+                        syncOwed = true;
+                        pass = describe(b, start, size);
+                    }
+                    case EXECUTE -> {
+                        syncOwed = true;
+                        tracker.add(RequestTracker.EXECUTE);
+                    }
+                    case CLOSE -> {
+                        syncOwed = true;
+                        pass = close(b, start, size);
+                    }
                     case SYNC -> tracker.add(RequestTracker.SYNC);
                     default -> {
                         // Flush, CopyData, CopyDone, CopyFail: no answer of their own
@@ -896,6 +933,32 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 dirty = true;
             }
         }
+        // temporary objects made by statements whose tag does not say so (CREATE TEMP TABLE AS,
+        // SELECT INTO TEMP): the keyword TEMP or TEMPORARY, in any case, pins
+        for (int i = start + 5; !pinned && i + 5 <= end; i++) {
+            if ((b.getByte(i) | 0x20) == 't' && (b.getByte(i + 1) | 0x20) == 'e' && (b.getByte(i + 2) | 0x20) == 'm'
+                    && (b.getByte(i + 3) | 0x20) == 'p' && !isWordByte(b.getByte(i - 1))
+                    && (!isWordByte(b.getByte(i + 4)) || endsTemporary(b, i + 4, end))) {
+                pin("a temporary object");
+            }
+        }
+    }
+
+    private static boolean endsTemporary(ByteBuf b, int at, int end) {
+        if (at + 6 > end) {
+            return false;
+        }
+        String rest = "orary";
+        for (int j = 0; j < rest.length(); j++) {
+            if ((b.getByte(at + j) | 0x20) != rest.charAt(j)) {
+                return false;
+            }
+        }
+        return !isWordByte(b.getByte(at + 5));
+    }
+
+    private static boolean isWordByte(byte c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c < 0;
     }
 
     private static boolean matches(ByteBuf b, int at, byte[] word) {
@@ -937,6 +1000,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         // the answer is flushed to this client: PostgreSQL is the scarce resource, and the flush
         // wakes the client, which may take the CPU from this thread for a while.
         maybeRelease();
+        if (!retryPending && server != null && phase == Phase.READY && fromClient.isReadable()) {
+            relayClient(); // input held back during a retry
+        }
         Flusher.flushLater(channel, channel);
     }
 
@@ -1000,6 +1066,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     byte status = b.getByte(start + 5);
                     server.transactionStatus = status;
                     byte answered = tracker.pop();
+                    if (answered == RequestTracker.SYNC) {
+                        syncOwed = false; // the extended-protocol exchange is closed
+                    }
                     if (answered == RequestTracker.INJECTED_QUERY) {
                         adoptServerValues();
                     }
@@ -1029,6 +1098,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 runStart = flushServerRun(b, runStart, start);
                 channel.write(heldRowDescription, channel.voidPromise());
                 heldRowDescription = null;
+                dropRetry(); // the client has seen part of the result: never run it again
             }
             if (pass) {
                 if (runStart < 0) {
@@ -1119,7 +1189,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 }
             }
             case 'D' -> {
-                if (tagIs(b, start, tagLen, "DISCARD ALL") || tagIs(b, start, tagLen, "DEALLOCATE ALL")) {
+                if (tagIs(b, start, tagLen, "DISCARD ALL") || tagIs(b, start, tagLen, "DEALLOCATE ALL")
+                        || tagIs(b, start, tagLen, "DEALLOCATE")) {
                     server.statements().clear();
                 } else if (transactionMode && tagIs(b, start, tagLen, "DECLARE CURSOR")) {
                     pin("a cursor");
@@ -1136,8 +1207,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 }
             }
             case 'C' -> {
-                if (transactionMode && tagIs(b, start, tagLen, "CREATE TABLE")) {
-                    pin("CREATE TABLE (a temporary table would not survive a server change)");
+                if (transactionMode && (tagIs(b, start, tagLen, "CREATE TABLE") || tagIs(b, start, tagLen, "CREATE VIEW")
+                        || tagIs(b, start, tagLen, "CREATE SEQUENCE"))) {
+                    pin("CREATE TABLE/VIEW/SEQUENCE (a temporary one would not survive a server change)");
                 }
             }
             default -> {
@@ -1169,7 +1241,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      */
     private void rememberForRetry(ByteBuf b, int start, int size) {
         dropRetry();
-        if (config.admission().retryAttempts() > 1 && tracker.onlyInjected() && server.transactionStatus == 'I') {
+        if (config.admission().retryAttempts() > 1 && tracker.onlyInjected() && server.transactionStatus == 'I'
+                && !syncOwed) {
             retryFrame = b.retainedSlice(start, size);
             retryAttempts = 1;
         }
@@ -1188,11 +1261,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         if (!"40001".equals(state) && !"40P01".equals(state)) {
             return false;
         }
+        if (tracker.size() != 1 || fromClient.isReadable()) {
+            return false; // the client pipelined more: answers would come back out of order
+        }
         int textEnd = retryFrame.writerIndex() - 1;
         if (Fingerprinter.fingerprint(retryFrame, retryFrame.readerIndex() + 5, textEnd).statements() != 1) {
             return false;
         }
         retryWanted = true;
+        retryPending = true; // client input waits until the retried statement is answered
         return true;
     }
 
@@ -1206,12 +1283,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         if (!retryWanted || answered != RequestTracker.QUERY) {
             if (answered == RequestTracker.QUERY) {
                 dropRetry();
+                retryPending = false;
             }
             return false;
         }
         retryWanted = false;
         if (status != 'I') {
             dropRetry();
+            retryPending = false;
             return false;
         }
         long base = 10_000_000L << Math.min(6, retryAttempts - 1);
@@ -1219,11 +1298,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         retryAttempts++;
         ServerConnection s = server;
         tracker.add(RequestTracker.QUERY); // holds the server connection until the retry answered
+        ByteBuf again = retryFrame.retainedDuplicate();
         loop.schedule(() -> {
-            if (server == s && phase == Phase.READY && retryFrame != null) {
+            if (server == s && phase == Phase.READY) {
                 log.debug("client {}: retrying a statement after a serialization failure or deadlock (attempt {})",
                         keyPid, retryAttempts);
-                s.writeAndFlush(retryFrame.retainedDuplicate());
+                s.writeAndFlush(again);
+            } else {
+                again.release();
             }
         }, delay, TimeUnit.NANOSECONDS);
         return true;
@@ -1249,7 +1331,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     /** In transaction mode, gives the server connection back once nothing is outstanding. */
     private void maybeRelease() {
         ServerConnection s = server;
-        if (s == null || tracker.size() > 0 || fromServer.isReadable() || phase != Phase.READY) {
+        if (s == null || tracker.size() > 0 || fromServer.isReadable() || phase != Phase.READY
+                || syncOwed || skipToSync) {
+            // an extended-protocol exchange without its Sync yet (a cursor fetched with Execute
+            // and Flush, or an error awaiting Sync) still owns the backend's implicit transaction
             return;
         }
         if (s.transactionStatus != 'I') {
@@ -1260,7 +1345,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             fatal(SqlState.ADMIN_SHUTDOWN, "Sluice is shutting down");
             return;
         }
-        if (!transactionMode || pinned || fromClient.isReadable()) {
+        if (!transactionMode || pinned || hasCompleteClientFrame()) {
             return;
         }
         if (dirty) {
@@ -1269,6 +1354,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
         server = null;
         pool.release(s);
+    }
+
+    /** Whether a whole client message waits (a partial one must not hold the server connection). */
+    private boolean hasCompleteClientFrame() {
+        try {
+            return fromClient.nextFrame() > 0;
+        } catch (ProtocolException e) {
+            return true; // the next read reports it; keep the connection until then
+        }
     }
 
     private void armIdleInTransactionTimer() {
@@ -1308,6 +1402,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      */
     private void serverLost(ServerConnection s, String reason) {
         server = null;
+        syncOwed = false;
+        retryPending = false;
         pool.discard(s);
         dropRetry();
         releaseHeldRowDescription();
@@ -1340,6 +1436,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
 
     private void closeSession() {
         phase = Phase.CLOSED;
+        if (acquiring && acquireTicket != null) {
+            pool.cancel(acquireTicket); // a client that left holds no place in the wait queue
+        }
         dropRetry();
         releaseHeldRowDescription();
         cancelIdleInTransactionTimer();
@@ -1357,9 +1456,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         server = null;
         if (s != null) {
             s.listener(null);
-            if (tracker.isEmpty() && !fromServer.isReadable() && s.transactionStatus == 'I') {
+            if (tracker.isEmpty() && !fromServer.isReadable() && s.transactionStatus == 'I' && !syncOwed && !skipToSync) {
                 if (!transactionMode || pinned) {
-                    s.resetQuery = config.pool().serverResetQuery().isBlank() ? null : config.pool().serverResetQuery();
+                    String reset = config.pool().serverResetQuery();
+                    // a pinned client left state behind by definition: never hand it on uncleaned
+                    s.resetQuery = !reset.isBlank() ? reset : pinned ? "DISCARD ALL" : null;
                 } else if (dirty) {
                     s.resetQuery = ServerConnection.RESET_SETTINGS;
                 }

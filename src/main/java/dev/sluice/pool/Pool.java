@@ -127,10 +127,29 @@ public final class Pool implements ServerConnection.Owner {
     }
 
     /**
+     * Withdraws a request that still waits (its client went away), so it holds no place in the
+     * queue; {@code ticket} is what {@link #acquire} returned. No callback follows a withdrawal.
+     */
+    public void cancel(Object ticket) {
+        if (ticket instanceof Waiter w) {
+            lock.lock();
+            try {
+                if (!w.done && waiters.remove(w)) {
+                    w.done = true;
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /**
      * Asks for a server connection for a request of class {@code priority} from {@code user}
      * (for the rate limit; may be null); the answer comes through {@code callback} on {@code loop}.
+     *
+     * @return a ticket for {@link #cancel}
      */
-    public void acquire(EventLoop loop, Priority priority, String user, AcquireCallback callback) {
+    public Object acquire(EventLoop loop, Priority priority, String user, AcquireCallback callback) {
         // 1. refusals that need no lock: shed class, rate limit, open circuit
         String refusal = null;
         String sqlState = SqlState.TOO_MANY_CONNECTIONS;
@@ -155,7 +174,7 @@ public final class Pool implements ServerConnection.Owner {
             String st = sqlState;
             String msg = refusal;
             loop.execute(() -> callback.failed(st, msg));
-            return;
+            return null;
         }
         // 2. an idle connection at once, or a place in the queue (and maybe a new connection)
         Waiter w = new Waiter(loop, callback, priority);
@@ -200,16 +219,17 @@ public final class Pool implements ServerConnection.Owner {
                     : "too many requests waiting for a server connection to " + endpoint.label() + ": "
                     + admission.queueSize() + " already wait (admission.queue_size, pool.size " + size + ")";
             loop.execute(() -> callback.failed(closed ? SqlState.ADMIN_SHUTDOWN : SqlState.TOO_MANY_CONNECTIONS, msg));
-            return;
+            return null;
         }
         if (found != null) {
             checkThenDeliver(found, w);
-            return;
+            return null;
         }
         if (open) {
             openConnection(loop);
         }
         // the deadline is enforced by expireWaiters, run every EXPIRY_PERIOD_MS: no timer per wait
+        return w;
     }
 
     /** Marks {@code s} as lent to a client; lock held. */

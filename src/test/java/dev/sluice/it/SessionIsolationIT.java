@@ -4,7 +4,9 @@ import static dev.sluice.it.support.ProxyClients.props;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.frontend.ProxyServer;
+import dev.sluice.it.support.Await;
 import dev.sluice.it.support.ProxyClients;
+import dev.sluice.it.support.WireClient;
 import dev.sluice.it.support.TestConfig;
 import dev.sluice.it.support.TestPostgres;
 import java.sql.Connection;
@@ -83,6 +85,92 @@ class SessionIsolationIT {
             assertThat(scalarInt(b, "SELECT pg_backend_pid()")).as("same server connection").isEqualTo(pid);
             assertThat(scalar(b, "SHOW statement_timeout")).isEqualTo("0");
         }
+    }
+
+    @Test
+    void tempTableAs_andSelectIntoTemp_pinTheClient() throws Exception {
+        try (Connection a = ProxyClients.connect(two); Connection b = ProxyClients.connect(two)) {
+            // the command tag of these is SELECT n: only the statement text shows the temp table
+            exec(a, "CREATE TEMP TABLE session_tmp_as AS SELECT 1 AS x");
+            exec(a, "SELECT 2 AS y INTO TEMPORARY session_tmp_into");
+            for (int i = 0; i < 5; i++) {
+                assertThat(scalar(b, "SELECT to_regclass('session_tmp_as')::text")).isNull();
+                assertThat(scalar(b, "SELECT to_regclass('session_tmp_into')::text")).isNull();
+                assertThat(scalarInt(a, "SELECT x FROM session_tmp_as")).isEqualTo(1);
+                assertThat(scalarInt(a, "SELECT y FROM session_tmp_into")).isEqualTo(2);
+            }
+        }
+    }
+
+    @Test
+    void searchPathOfOneClient_isNotInheritedByAClientThatDidNotAskForOne() throws Exception {
+        try (Connection su = TestPostgres.superuserConnection(TestPostgres.shared(), TestPostgres.DATABASE);
+             Statement st = su.createStatement()) {
+            st.execute("CREATE SCHEMA IF NOT EXISTS tenant_a AUTHORIZATION " + TestPostgres.APP_USER);
+        }
+        String plain;
+        try (Connection b0 = ProxyClients.connect(shared)) {
+            plain = scalar(b0, "SHOW search_path");
+        }
+        try (Connection a = ProxyClients.connect(shared, ProxyClients.props("currentSchema", "tenant_a"));
+             Connection b = ProxyClients.connect(shared)) {
+            int pid = scalarInt(a, "SELECT pg_backend_pid()");
+            assertThat(scalar(a, "SHOW search_path")).isEqualTo("tenant_a");
+            for (int i = 0; i < 3; i++) {
+                assertThat(scalarInt(b, "SELECT pg_backend_pid()")).as("same server connection").isEqualTo(pid);
+                assertThat(scalar(b, "SHOW search_path")).isEqualTo(plain);
+                assertThat(scalar(a, "SHOW search_path")).isEqualTo("tenant_a");
+            }
+        }
+    }
+
+    @Test
+    void cursorFetchedWithExecuteAndFlush_keepsItsServerConnectionUntilSync() throws Exception {
+        // node-postgres' cursors: Parse/Bind/Execute(max rows)/Flush and no Sync between fetches.
+        // The portal and its implicit transaction live on the backend: it must not be lent out.
+        try (WireClient a = WireClient.connect("127.0.0.1", shared.port(), java.time.Duration.ofSeconds(20));
+             Connection b = ProxyClients.connect(shared)) {
+            a.login(TestPostgres.APP_USER, TestPostgres.APP_PASSWORD, TestPostgres.DATABASE);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            out.write(WireClient.frame('P', concat(WireClient.cstring(""),
+                    WireClient.cstring("SELECT g FROM generate_series(1, 10) g"), new byte[] {0, 0})));
+            out.write(WireClient.frame('B', concat(WireClient.cstring(""), WireClient.cstring(""),
+                    new byte[] {0, 0, 0, 0, 0, 0})));
+            out.write(WireClient.frame('E', concat(WireClient.cstring(""), new byte[] {0, 0, 0, 3})));
+            out.write(WireClient.frame('H', new byte[0]));
+            a.send(out.toByteArray());
+            List<Character> seen = new ArrayList<>();
+            WireClient.Message m;
+            do {
+                m = a.read();
+                seen.add(m.type());
+            } while (m.type() != 's');
+            assertThat(seen).containsExactly('1', '2', 'D', 'D', 'D', 's');
+            // B needs the pool's only connection: it waits while A's portal is open
+            java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                java.util.concurrent.Future<String> fb = ex.submit(() -> scalar(b, "SELECT 'b'"));
+                Await.until(java.time.Duration.ofSeconds(10), "B waits for the connection",
+                        () -> shared.poolList().get(0).snapshot().waiting() == 1);
+                assertThat(fb.isDone()).isFalse();
+                // A fetches the rest and closes the exchange with Sync
+                a.send(concat(WireClient.frame('E', concat(WireClient.cstring(""), new byte[] {0, 0, 0, 0})),
+                        WireClient.frame('S', new byte[0])));
+                List<WireClient.Message> rest = a.readUntilReady();
+                assertThat(rest.stream().filter(x -> x.type() == 'D').count()).isEqualTo(7);
+                assertThat(fb.get(20, TimeUnit.SECONDS)).isEqualTo("b");
+            } finally {
+                ex.shutdownNow();
+            }
+        }
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
     }
 
     @Test
