@@ -102,6 +102,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
      */
     public Object lastSession;
     public int lastParamsVersion;
+    /** The full parameter set (a session's key) known to be in force here, or {@code null}. */
+    public String appliedParamsKey;
     /** Pool bookkeeping: already subtracted from the pool's count. Guarded by the pool's lock. */
     public boolean countedOut;
     /** Pool bookkeeping: lent to a client now. Guarded by the pool's lock. */
@@ -418,6 +420,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
                     case AUTHENTICATION -> authenticate(ctx, b, start, size);
                     case PARAMETER_STATUS -> {
                         lastSession = null;
+                        appliedParamsKey = null;
                         params.put(Messages.cstringAt(b, start + 5, start + size),
                             Messages.cstringAt(b, Messages.skipCstring(b, start + 5, start + size), start + size));
                     }

@@ -135,6 +135,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private ByteBuf heldRowDescription;
     /** Bumped whenever {@link #desired} changes. */
     private int paramsVersion;
+    private String paramsKey;
+    private int paramsKeyVersion;
     private boolean dirty;
     private boolean fatalForwarded;
     private boolean shuttingDown;
@@ -572,6 +574,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         if (server.lastSession == this && server.lastParamsVersion == paramsVersion) {
             return; // the connection still has exactly what this session set last time
         }
+        String key = paramsKey();
+        if (key.equals(server.appliedParamsKey)) {
+            // another client with the same parameters set them here last: nothing to compare
+            server.lastSession = this;
+            server.lastParamsVersion = paramsVersion;
+            return;
+        }
         StringBuilder sql = null;
         List<String> keys = null;
         Map<String, String> have = server.params();
@@ -608,9 +617,25 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         if (sql != null) {
             tracker.add(RequestTracker.INJECTED_QUERY, keys);
             outToServer.add(Messages.query(channel.alloc(), sql.toString()));
+            server.appliedParamsKey = null; // known once PostgreSQL confirmed (adoptServerValues)
+        } else {
+            server.appliedParamsKey = key;
         }
         server.lastSession = this;
         server.lastParamsVersion = paramsVersion;
+    }
+
+    /** All of {@link #desired} as one string, rebuilt only when it changed. */
+    private String paramsKey() {
+        if (paramsKey == null || paramsKeyVersion != paramsVersion) {
+            StringBuilder sb = new StringBuilder(128);
+            for (Map.Entry<String, String> e : new java.util.TreeMap<>(desired).entrySet()) {
+                sb.append(e.getKey()).append('=').append(e.getValue()).append('\u0000');
+            }
+            paramsKey = sb.toString();
+            paramsKeyVersion = paramsVersion;
+        }
+        return paramsKey;
     }
 
     /**
@@ -626,6 +651,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             }
         }
         server.lastSession = null;
+        server.appliedParamsKey = null;
         paramsVersion++;
         String message = Messages.errorField(b, start, size, 'M');
         channel.write(Messages.noticeResponse(channel.alloc(), "WARNING", SqlState.INVALID_PARAMETER_VALUE,
@@ -642,8 +668,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         Map<String, String> have = server.params();
         for (Map.Entry<String, String> e : desired.entrySet()) {
             String actual = have.get(e.getKey());
-            if (actual != null && !"search_path".equals(e.getKey())) {
+            if (actual != null && !"search_path".equals(e.getKey()) && !actual.equals(e.getValue())) {
                 e.setValue(actual);
+                paramsVersion++;
             }
         }
     }
@@ -935,14 +962,19 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
         // temporary objects made by statements whose tag does not say so (CREATE TEMP TABLE AS,
         // SELECT INTO TEMP): the keyword TEMP or TEMPORARY, in any case, pins
-        for (int i = start + 5; !pinned && i + 5 <= end; i++) {
-            if ((b.getByte(i) | 0x20) == 't' && (b.getByte(i + 1) | 0x20) == 'e' && (b.getByte(i + 2) | 0x20) == 'm'
-                    && (b.getByte(i + 3) | 0x20) == 'p' && !isWordByte(b.getByte(i - 1))
-                    && (!isWordByte(b.getByte(i + 4)) || endsTemporary(b, i + 4, end))) {
-                pin("a temporary object");
+        for (byte p : TEMP_P) {
+            for (int i = b.indexOf(start + 8, end - 1, p); !pinned && i >= 0; i = b.indexOf(i + 1, end - 1, p)) {
+                int t = i - 3; // candidate start of "temp"
+                if ((b.getByte(t) | 0x20) == 't' && (b.getByte(t + 1) | 0x20) == 'e' && (b.getByte(t + 2) | 0x20) == 'm'
+                        && !isWordByte(b.getByte(t - 1))
+                        && (!isWordByte(b.getByte(i + 1)) || endsTemporary(b, i + 1, end))) {
+                    pin("a temporary object");
+                }
             }
         }
     }
+
+    private static final byte[] TEMP_P = {'p', 'P'};
 
     private static boolean endsTemporary(ByteBuf b, int at, int end) {
         if (at + 6 > end) {
@@ -1084,6 +1116,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     String value = Messages.cstringAt(b, Messages.skipCstring(b, start + 5, start + size), start + size);
                     server.params().put(name, value);
                     server.lastSession = null;
+                    server.appliedParamsKey = null;
                     if (desired.containsKey(name) || TRACKED.contains(name) && head != RequestTracker.INJECTED_QUERY) {
                         desired.put(name, value);
                         paramsVersion++;

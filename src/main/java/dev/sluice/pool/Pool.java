@@ -402,6 +402,7 @@ public final class Pool implements ServerConnection.Owner {
                     // not reported by ParameterStatus, so the reset is not seen otherwise
                     s.params().remove("search_path");
                     s.lastSession = null;
+                    s.appliedParamsKey = null;
                     release(s);
                 } else {
                     log.info("pool {}: reset of {} failed: {}", name, s, error);
