@@ -1062,7 +1062,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     if (head == RequestTracker.DESCRIBE) {
                         tracker.pop();
                         popped = true;
-                    } else if (head == RequestTracker.QUERY && retryFrame != null && heldRowDescription == null) {
+                    } else if (head == RequestTracker.QUERY && retryFrame != null && heldRowDescription == null
+                            && (b.writerIndex() <= start + size || b.getByte(start + size) == 'E')) {
+                        // (when the next message is already here and is not an error, nothing
+                        // needs holding: the description goes out with the rows that follow)
                         // PostgreSQL describes the result before running the statement; held back
                         // until a row or the completion shows the statement will not be retried
                         runStart = flushServerRun(b, runStart, start);
