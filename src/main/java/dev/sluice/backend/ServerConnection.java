@@ -562,33 +562,12 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (state == State.CLOSED) {
-            return;
-        }
-        boolean wasReady = state == State.READY;
-        state = State.CLOSED;
-        broken = true;
-        if (frames != null) {
-            frames.release();
-        }
-        if (wasReady) {
-            if (internal != null) {
-                Internal i = internal;
-                internal = null;
-                i.callback.accept(closeReason);
-            }
-            ServerListener l = listener;
-            if (l != null) {
-                l.serverClosed(this, closeReason);
-            }
-            owner.serverClosed(this);
-        } else {
-            if (loginTimeout != null) {
-                loginTimeout.cancel(false);
-            }
-            owner.serverFailed(this, "upstream " + endpoint.label() + " closed the connection during login");
+        if (state != State.CLOSED) {
+            fail(state == State.READY ? closeReason
+                    : "upstream " + endpoint.label() + " closed the connection during login");
         }
     }
+
 
     private void fail(String reason) {
         if (state == State.CLOSED) {

@@ -640,28 +640,6 @@ public final class Pool implements ServerConnection.Owner {
         }
     }
 
-    /** Drops every idle connection (they are reopened on demand). */
-    public void drainIdle() {
-        List<ServerConnection> toClose = new ArrayList<>();
-        lock.lock();
-        try {
-            for (ArrayDeque<ServerConnection> q : idle) {
-                for (ServerConnection s : q) {
-                    s.countedOut = true;
-                    total--;
-                    toClose.add(s);
-                }
-                q.clear();
-            }
-            idleCount = 0;
-        } finally {
-            lock.unlock();
-        }
-        for (ServerConnection s : toClose) {
-            s.close("drained");
-        }
-    }
-
     /** A point-in-time view for status output and tests. */
     public Snapshot snapshot() {
         lock.lock();

@@ -2,7 +2,6 @@ package dev.sluice.protocol;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -269,10 +268,5 @@ public final class Messages {
             i = nul + 1;
         }
         return null;
-    }
-
-    /** Hex dump for debug logs. */
-    public static String hex(ByteBuf b) {
-        return ByteBufUtil.hexDump(b);
     }
 }
