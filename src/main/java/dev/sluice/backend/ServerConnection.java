@@ -67,6 +67,7 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     private final EventLoop loop;
     private final int loopIndex;
     private final long createdNanos = System.nanoTime();
+    private final long createdMillis = System.currentTimeMillis();
     private final Map<String, String> params = new HashMap<>();
     private final ServerStatements statements;
     private final AtomicInteger cancelsInFlight = new AtomicInteger();
@@ -170,6 +171,33 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
     public long createdNanos() {
         return createdNanos;
+    }
+
+    /**
+     * What this connection is doing, for monitoring: read from any thread, so the values may be
+     * a moment old.
+     *
+     * @param pool the name of the pool that owns it
+     */
+    public ServerInfo info(String pool) {
+        ServerListener l = listener;
+        String s = switch (state) {
+            case CONNECTING, TLS_NEGOTIATION, LOGIN -> "login";
+            case CLOSED -> "closed";
+            case READY -> leased ? (l != null ? "active" : "used") : internal != null ? "tested" : "idle";
+        };
+        String localAddress = null;
+        int localPort = 0;
+        Channel c = channel;
+        if (c != null && c.localAddress() instanceof java.net.InetSocketAddress a) {
+            localAddress = a.getAddress().getHostAddress();
+            localPort = a.getPort();
+        }
+        long now = System.nanoTime();
+        long idleMillis = leased ? 0 : (now - idleSinceNanos) / 1_000_000;
+        return new ServerInfo(id, pool, endpoint.database(), endpoint.user(), s, endpoint.host(), endpoint.port(),
+                localAddress, localPort, createdMillis, System.currentTimeMillis() - idleMillis, backendPid,
+                l == null ? 0 : l.clientId(), c != null && c.pipeline().get("tls") != null, statements.size());
     }
 
     /** Run-time parameters PostgreSQL reported (ParameterStatus) or Sluice set on this connection. */

@@ -16,4 +16,9 @@ public interface ServerListener {
 
     /** The server channel's writability changed (backpressure towards PostgreSQL). */
     void serverWritabilityChanged(ServerConnection server, boolean writable);
+
+    /** The id of the client this connection is lent to, for monitoring; 0 when unknown. */
+    default int clientId() {
+        return 0;
+    }
 }

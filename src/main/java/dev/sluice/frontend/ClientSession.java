@@ -3,7 +3,6 @@ package dev.sluice.frontend;
 import dev.sluice.admission.Classifier;
 import dev.sluice.admission.Priority;
 import dev.sluice.backend.ServerConnection;
-import dev.sluice.sql.Fingerprinter;
 import dev.sluice.backend.ServerListener;
 import dev.sluice.backend.StatementKey;
 import dev.sluice.config.SluiceConfig;
@@ -17,6 +16,8 @@ import dev.sluice.protocol.Messages;
 import dev.sluice.protocol.ProtocolException;
 import dev.sluice.protocol.SqlState;
 import dev.sluice.protocol.auth.AuthException;
+import dev.sluice.sql.Fingerprinter;
+import dev.sluice.stats.Traffic;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -87,7 +88,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private static final byte[] ADVISORY_LOCK = "advisory_lock".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SET_CONFIG = "set_config".getBytes(StandardCharsets.US_ASCII);
 
-    private enum Phase { STARTUP, AUTH, LOGIN, READY, CLOSED }
+    private enum Phase { STARTUP, AUTH, LOGIN, READY, CONSOLE, CLOSED }
 
     private final ProxyServer proxy;
     private final SluiceConfig config;
@@ -126,7 +127,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private boolean syncOwed;
     /** Whether request latencies feed the upstream's adaptive limit. */
     private boolean sampling;
-    private long requestStartNanos;
     /** The autocommit simple query in flight, kept until its end in case PostgreSQL asks for a retry. */
     private ByteBuf retryFrame;
     private int retryAttempts;
@@ -141,10 +141,22 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private boolean fatalForwarded;
     private boolean shuttingDown;
     private ScheduledFuture<?> idleInTransactionTimer;
+    private final Traffic traffic;
+    private final long connectedAtMillis = System.currentTimeMillis();
+    /** When the request in flight started (its first message went to a server), 0 when none. */
+    private long requestStartNanos;
+    private long lastRequestNanos;
+    private long acquireStartNanos;
+    private Priority priority = Priority.NORMAL;
+    /** Console: a query is being answered; further input waits. */
+    private boolean consoleBusy;
+    /** Console: an unsupported extended-protocol message was refused; skip to Sync. */
+    private boolean consoleSkipToSync;
 
     ClientSession(ProxyServer proxy) {
         this.proxy = proxy;
         this.config = proxy.config();
+        this.traffic = proxy.traffic();
         this.fromServer = new FrameBuffer(config.maxMessageLength());
     }
 
@@ -168,6 +180,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             in.release();
             return;
         }
+        traffic.bytesFromClients(in.readableBytes());
         fromClient.add(ctx.alloc(), in);
         if (acquiring && fromClient.buffer().readableBytes() > WAIT_BUFFER_LIMIT) {
             ctx.channel().config().setAutoRead(false); // resumed when a server connection arrives
@@ -195,6 +208,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 }
                 case READY -> {
                     relayClient();
+                    return;
+                }
+                case CONSOLE -> {
+                    readConsole();
                     return;
                 }
                 default -> {
@@ -394,6 +411,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     /** The password checked out: find the pool, learn the server's parameters if needed, greet. */
     private void authenticated() {
         auth = null;
+        traffic.clientLogin();
+        AdminConsole console = proxy.console();
+        if (console != null && AdminConsole.isConsoleDatabase(database)) {
+            if (!console.allowed(user)) {
+                fatal(SqlState.INSUFFICIENT_PRIVILEGE, "permission denied: user \"" + user
+                        + "\" is not an admin user of the Sluice console (admin_users)");
+                return;
+            }
+            greetConsole();
+            return;
+        }
         var p = proxy.pools().pool(database, user);
         if (p.isEmpty()) {
             fatal(SqlState.INVALID_CATALOG_NAME, "database \"" + database + "\" does not exist");
@@ -453,7 +481,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             return;
         }
         acquiring = true;
-        Priority priority = proxy.classifier().classify(new Classifier.Client(database, user,
+        acquireStartNanos = System.nanoTime();
+        priority = proxy.classifier().classify(new Classifier.Client(database, user,
                 desired.get("application_name"), remoteAddress()), hint);
         // Reading goes on while waiting: a client waits for its answer anyway, and pausing and
         // resuming the socket for every wait costs two epoll_ctl calls; channelRead stops reading
@@ -488,6 +517,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     public void acquired(ServerConnection s) {
         acquiring = false;
         acquireTicket = null;
+        traffic.admitted(priority, System.nanoTime() - acquireStartNanos);
         if (phase == Phase.CLOSED) {
             pool.release(s);
             return;
@@ -517,6 +547,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     public void failed(String sqlState, String message) {
         acquiring = false;
         acquireTicket = null;
+        traffic.refusal(sqlState);
         if (phase == Phase.CLOSED) {
             return;
         }
@@ -717,8 +748,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     requestServer(hintOf(b, start, size, type));
                     return;
                 }
-                if (sampling && tracker.isEmpty()) {
+                if (tracker.isEmpty() && requestStartNanos == 0) {
                     requestStartNanos = System.nanoTime();
+                    lastRequestNanos = requestStartNanos;
                 }
                 cancelIdleInTransactionTimer();
                 boolean pass = true;
@@ -1019,6 +1051,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             data.release();
             return;
         }
+        traffic.bytesToClients(data.readableBytes());
         fromServer.add(channel.alloc(), data);
         try {
             relayServer();
@@ -1090,6 +1123,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         b.readerIndex(start + size);
                         continue; // swallowed: the statement runs again once its ReadyForQuery came
                     }
+                    if (head != RequestTracker.INJECTED_QUERY) {
+                        traffic.error(Messages.errorField(b, start, size, 'C'));
+                    }
                     popped = serverError(b, start, size, head);
                     pass = head != RequestTracker.INJECTED_QUERY || isFatal(b, start, size);
                     if (!pass) {
@@ -1109,9 +1145,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     }
                     pass = !RequestTracker.isInjected(answered) && !retryScheduled(answered, status);
                     popped = true;
-                    if (sampling && tracker.isEmpty() && requestStartNanos != 0) {
-                        pool.upstream().sample(System.nanoTime() - requestStartNanos);
+                    if (tracker.isEmpty() && requestStartNanos != 0 && pass) {
+                        long took = System.nanoTime() - requestStartNanos;
                         requestStartNanos = 0;
+                        traffic.query(took);
+                        if (status == 'I') {
+                            traffic.transaction();
+                        }
+                        if (sampling) {
+                            pool.upstream().sample(took);
+                        }
                     }
                 }
                 case PARAMETER_STATUS -> {
@@ -1532,8 +1575,135 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
     }
 
+    /** Closes this client on an operator's request (KILL, the admin API). Runs on this session's loop. */
+    void terminate(String reason) {
+        fatal(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command" + (reason == null ? "" : ": " + reason));
+    }
+
     EventLoop loop() {
         return loop;
+    }
+
+    @Override
+    public int clientId() {
+        return keyPid;
+    }
+
+    /** This client as monitoring shows it; called from any thread (see {@link ClientInfo}). */
+    ClientInfo info() {
+        Channel c = channel;
+        String address = null;
+        int port = 0;
+        String localAddress = null;
+        int localPort = 0;
+        if (c != null && c.remoteAddress() instanceof InetSocketAddress a) {
+            address = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+            port = a.getPort();
+        }
+        if (c != null && c.localAddress() instanceof InetSocketAddress a) {
+            localAddress = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+            localPort = a.getPort();
+        }
+        ServerConnection s = server;
+        Phase p = phase;
+        boolean waiting = acquiring;
+        String state = switch (p) {
+            case STARTUP, AUTH -> "login";
+            case LOGIN -> waiting ? "waiting" : "login";
+            case CONSOLE -> "console";
+            case CLOSED -> "closed";
+            case READY -> waiting ? "waiting" : s != null ? "active" : "idle";
+        };
+        long now = System.nanoTime();
+        long last = lastRequestNanos;
+        long requestAt = last == 0 ? 0 : System.currentTimeMillis() - (now - last) / 1_000_000;
+        long acquireStart = acquireStartNanos;
+        return new ClientInfo(keyPid, user, database, desired.get("application_name"), address, port, localAddress,
+                localPort, c != null && c.pipeline().get("tls") != null, state, connectedAtMillis, requestAt,
+                waiting && acquireStart != 0 ? now - acquireStart : 0, priority.configName(), s == null ? 0 : s.id(),
+                pinned, statements.size());
+    }
+
+    // ------------------------------------------------------------------ admin console
+
+    private void greetConsole() {
+        phase = Phase.CONSOLE;
+        long key = proxy.newCancelKey(this);
+        keyPid = (int) (key >>> 32);
+        keySecret = (int) key;
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("server_version", "15.0 (Sluice console)");
+        params.put("server_encoding", "UTF8");
+        params.put("client_encoding", "UTF8");
+        params.put("DateStyle", "ISO, MDY");
+        params.put("TimeZone", "UTC");
+        params.put("integer_datetimes", "on");
+        params.put("standard_conforming_strings", "on");
+        params.put("application_name", desired.getOrDefault("application_name", ""));
+        ByteBuf out = channel.alloc().buffer(256);
+        Messages.parameterStatuses(out, params);
+        channel.write(out);
+        channel.write(Messages.backendKeyData(channel.alloc(), keyPid, keySecret));
+        channel.writeAndFlush(Messages.readyForQuery(channel.alloc(), (byte) 'I'));
+        fromClient.maxLength(config.maxMessageLength());
+    }
+
+    /**
+     * Console input: one simple Query at a time goes to the console; Terminate closes; the
+     * extended protocol is refused once per exchange (answered at its Sync), as PgBouncer does.
+     */
+    private void readConsole() {
+        AdminConsole console = proxy.console();
+        int size;
+        try {
+            while (phase == Phase.CONSOLE && !consoleBusy && (size = nextClientFrame()) > 0) {
+                ByteBuf b = fromClient.buffer();
+                int start = b.readerIndex();
+                FrontendType type = FrontendType.of(b.getByte(start));
+                b.readerIndex(start + size);
+                switch (type) {
+                    case TERMINATE -> {
+                        phase = Phase.CLOSED;
+                        channel.close();
+                        return;
+                    }
+                    case QUERY -> {
+                        String sql = Messages.cstringAt(b, start + 5, start + size);
+                        consoleBusy = true;
+                        lastRequestNanos = System.nanoTime();
+                        console.execute(channel, user, sql).whenComplete((ok, error) -> loop.execute(() -> {
+                            if (phase != Phase.CONSOLE) {
+                                return;
+                            }
+                            if (error != null) {
+                                log.warn("console: '{}' failed", sql, error);
+                                channel.write(Messages.errorResponse(channel.alloc(), "ERROR", SqlState.INTERNAL_ERROR,
+                                        "console command failed: " + error));
+                            }
+                            consoleBusy = false;
+                            channel.writeAndFlush(Messages.readyForQuery(channel.alloc(), (byte) 'I'));
+                            if (fromClient.isReadable()) {
+                                readConsole();
+                            }
+                        }));
+                    }
+                    case SYNC -> {
+                        consoleSkipToSync = false;
+                        channel.writeAndFlush(Messages.readyForQuery(channel.alloc(), (byte) 'I'));
+                    }
+                    case FLUSH -> channel.flush();
+                    default -> {
+                        if (!consoleSkipToSync) {
+                            consoleSkipToSync = true;
+                            channel.write(Messages.errorResponse(channel.alloc(), "ERROR", SqlState.FEATURE_NOT_SUPPORTED,
+                                    "the Sluice console supports only the simple query protocol"));
+                        }
+                    }
+                }
+            }
+        } finally {
+            fromClient.discardIfEmpty();
+        }
     }
 
     Channel channel() {

@@ -1,10 +1,13 @@
 package dev.sluice.frontend;
 
-import dev.sluice.config.SluiceConfig;
 import dev.sluice.admission.Classifier;
+import dev.sluice.config.ReloadReport;
+import dev.sluice.config.SluiceConfig;
 import dev.sluice.pool.Pool;
-import dev.sluice.pool.Upstream;
 import dev.sluice.pool.Pools;
+import dev.sluice.pool.Upstream;
+import dev.sluice.stats.QueryStats;
+import dev.sluice.stats.Traffic;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -27,6 +30,7 @@ import java.io.File;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -35,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +68,10 @@ public final class ProxyServer implements AutoCloseable {
     private final SecureRandom random = new SecureRandom();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private final Traffic traffic = new Traffic();
+    private final QueryStats queryStats = new QueryStats();
+    private volatile AdminConsole console;
+    private volatile Supplier<ReloadReport> reloader;
     private Channel listener;
 
     private ProxyServer(SluiceConfig config) throws SSLException {
@@ -138,7 +147,8 @@ public final class ProxyServer implements AutoCloseable {
 
     // ---- for sessions ----
 
-    SluiceConfig config() {
+    /** The configuration the proxy runs with. */
+    public SluiceConfig config() {
         return config;
     }
 
@@ -199,6 +209,134 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     // ---- public surface ----
+
+    /** Process-wide traffic counters. */
+    public Traffic traffic() {
+        return traffic;
+    }
+
+    /** Per-fingerprint statement statistics. */
+    public QueryStats queryStats() {
+        return queryStats;
+    }
+
+    /** The admin console behind the database names {@code sluice} and {@code pgbouncer}, or null. */
+    public AdminConsole console() {
+        return console;
+    }
+
+    /** Installs the admin console; until then those database names are ordinary ones. */
+    public void console(AdminConsole c) {
+        this.console = c;
+    }
+
+    /**
+     * Installs what {@link #reload} runs: reads the configuration again from where it came from
+     * and applies it (set by {@code sluice run}).
+     */
+    public void reloader(Supplier<ReloadReport> r) {
+        this.reloader = r;
+    }
+
+    /** Reloads the configuration (SIGHUP, RELOAD, the admin API). Blocking; not on an event loop. */
+    public ReloadReport reload() {
+        Supplier<ReloadReport> r = reloader;
+        if (r == null) {
+            return new ReloadReport(false, List.of(), List.of(), "no configuration source to reload from");
+        }
+        return r.get();
+    }
+
+    /** Every client connection as monitoring shows it. */
+    public List<ClientInfo> clients() {
+        List<ClientInfo> out = new ArrayList<>(sessions.size());
+        for (ClientSession s : sessions) {
+            if (s.channel() != null) {
+                out.add(s.info());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Disconnects the client with this id (ErrorResponse 57P01 first); a transaction it had open is
+     * rolled back by closing its server connection.
+     *
+     * @return whether such a client was connected
+     */
+    public boolean terminateClient(int id, String reason) {
+        ClientSession s = session(id);
+        if (s == null) {
+            return false;
+        }
+        s.loop().execute(() -> s.terminate(reason));
+        return true;
+    }
+
+    /**
+     * Cancels the query the client with this id is running, as its own CancelRequest would.
+     *
+     * @return whether such a client was connected
+     */
+    public boolean cancelClient(int id) {
+        ClientSession s = session(id);
+        if (s == null) {
+            return false;
+        }
+        s.loop().execute(s::cancelRequested);
+        return true;
+    }
+
+    private ClientSession session(int id) {
+        if (id == 0) {
+            return null;
+        }
+        for (ClientSession s : sessions) {
+            if (s.clientId() == id) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Pauses the pools of {@code database}, or every pool when it is null (PgBouncer's PAUSE).
+     *
+     * @return completes once none of those pools has a server connection lent out
+     */
+    public CompletableFuture<Void> pause(String database) {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (Pool p : pools.all()) {
+            if (database == null || p.database().equals(database)) {
+                all.add(p.pause());
+            }
+        }
+        return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]));
+    }
+
+    /** Resumes the pools of {@code database}, or every pool when it is null. */
+    public void resume(String database) {
+        for (Pool p : pools.all()) {
+            if (database == null || p.database().equals(database)) {
+                p.resume();
+            }
+        }
+    }
+
+    /**
+     * Closes the idle server connections of {@code database}'s pools, or of every pool.
+     *
+     * @return how many were closed
+     */
+    public int drainIdle(String database) {
+        int n = 0;
+        for (Pool p : pools.all()) {
+            if (database == null || p.database().equals(database)) {
+                n += p.drainIdle();
+            }
+        }
+        return n;
+    }
 
     /** The bound client port (useful when the configuration asked for port 0). */
     public int port() {

@@ -2,6 +2,7 @@ package dev.sluice.pool;
 
 import dev.sluice.backend.ServerConnection;
 import dev.sluice.backend.ServerEndpoint;
+import dev.sluice.backend.ServerInfo;
 import dev.sluice.admission.AdmissionQueue;
 import dev.sluice.admission.CircuitBreaker;
 import dev.sluice.admission.Priority;
@@ -17,6 +18,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -44,6 +48,8 @@ public final class Pool implements ServerConnection.Owner {
     private static final Logger log = LoggerFactory.getLogger(Pool.class);
 
     private final String name;
+    private final String database;
+    private final String user;
     private final ServerEndpoint endpoint;
     private final PoolMode mode;
     private final int size;
@@ -68,11 +74,20 @@ public final class Pool implements ServerConnection.Owner {
     private volatile Map<String, String> serverParams;
     private volatile String lastConnectError;
     private boolean closed;
+    /** Lending stopped by an operator (PAUSE); written under the lock, read without it by giveBack. */
+    private volatile boolean paused;
+    /** Completed once a pause took effect: no connection lent out any more. */
+    private CompletableFuture<Void> pauseDone;
+    /** Every connection of this pool, opening ones included, for monitoring. */
+    private final Set<ServerConnection> all = ConcurrentHashMap.newKeySet();
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    Pool(String name, ServerEndpoint endpoint, PoolMode mode, int size, PoolConfig config, AdmissionConfig admission,
-         Upstream upstream, TokenBucket rateLimit, Class<? extends SocketChannel> channelClass, LoopIndex loops) {
-        this.name = name;
+    Pool(String database, String user, ServerEndpoint endpoint, PoolMode mode, int size, PoolConfig config,
+         AdmissionConfig admission, Upstream upstream, TokenBucket rateLimit, Class<? extends SocketChannel> channelClass,
+         LoopIndex loops) {
+        this.name = database + "/" + user;
+        this.database = database;
+        this.user = user;
         this.endpoint = endpoint;
         this.mode = mode;
         this.size = size;
@@ -92,8 +107,19 @@ public final class Pool implements ServerConnection.Owner {
         upstream.register(this);
     }
 
+    /** {@code database/user}. */
     public String name() {
         return name;
+    }
+
+    /** The database name clients use for this pool. */
+    public String database() {
+        return database;
+    }
+
+    /** The user its clients log in as. */
+    public String user() {
+        return user;
     }
 
     public PoolMode mode() {
@@ -186,7 +212,7 @@ public final class Pool implements ServerConnection.Owner {
         try {
             if (closed) {
                 rejected = true;
-            } else if (waiters.size() == 0 && idleCount > 0 && upstream.belowLimit()) {
+            } else if (!paused && waiters.size() == 0 && idleCount > 0 && upstream.belowLimit()) {
                 found = takeIdle(loops.index(loop));
                 lendLocked(found);
                 w.done = true;
@@ -200,7 +226,7 @@ public final class Pool implements ServerConnection.Owner {
                     if (displaced != null) {
                         displaced.done = true;
                     }
-                    if (total < size && upstream.belowLimit()) {
+                    if (!paused && total < size && upstream.belowLimit()) {
                         total++;
                         open = true;
                     }
@@ -249,7 +275,7 @@ public final class Pool implements ServerConnection.Owner {
         EventLoop openOn = null;
         lock.lock();
         try {
-            while (!closed && waiters.size() > 0 && idleCount > 0 && upstream.belowLimit()) {
+            while (!closed && !paused && waiters.size() > 0 && idleCount > 0 && upstream.belowLimit()) {
                 Waiter w = waiters.poll();
                 ServerConnection s = takeIdle(loops.index(w.loop));
                 w.done = true;
@@ -259,7 +285,7 @@ public final class Pool implements ServerConnection.Owner {
                 }
                 pairs.add(new Object[] {s, w});
             }
-            if (!closed && waiters.size() > 0 && idleCount == 0 && total < size && upstream.belowLimit()
+            if (!closed && !paused && waiters.size() > 0 && idleCount == 0 && total < size && upstream.belowLimit()
                     && lastWaiterLoop != null) {
                 total++;
                 openOn = lastWaiterLoop;
@@ -371,7 +397,7 @@ public final class Pool implements ServerConnection.Owner {
     }
 
     private void openConnection(EventLoop loop) {
-        ServerConnection.connect(endpoint, this, loop, loops.index(loop), channelClass);
+        all.add(ServerConnection.connect(endpoint, this, loop, loops.index(loop), channelClass));
     }
 
     /**
@@ -420,11 +446,11 @@ public final class Pool implements ServerConnection.Owner {
         Waiter w;
         lock.lock();
         try {
-            w = upstream.belowLimit() ? waiters.poll() : null;
+            w = upstream.belowLimit() && !paused ? waiters.poll() : null;
             if (w != null) {
                 w.done = true;
                 lendLocked(s);
-            } else if (closed) {
+            } else if (closed || paused) {
                 w = null;
             } else {
                 s.idleSinceNanos = System.nanoTime();
@@ -436,7 +462,7 @@ public final class Pool implements ServerConnection.Owner {
             lock.unlock();
         }
         if (w == null) {
-            s.close("pool closed");
+            s.close(closed ? "pool closed" : "pool paused (PAUSE)");
             discard(s);
         } else {
             deliver(w, s);
@@ -457,7 +483,8 @@ public final class Pool implements ServerConnection.Owner {
                 s.countedOut = true;
                 total--;
             }
-            if (waiters.size() > 0 && total < size && !closed && lastWaiterLoop != null && upstream.belowLimit()) {
+            if (waiters.size() > 0 && total < size && !closed && !paused && lastWaiterLoop != null
+                    && upstream.belowLimit()) {
                 total++;
                 open = true;
                 loop = lastWaiterLoop;
@@ -477,8 +504,11 @@ public final class Pool implements ServerConnection.Owner {
     private void giveBack(ServerConnection s) {
         if (s.leased) {
             s.leased = false;
-            leased.decrementAndGet();
+            int left = leased.decrementAndGet();
             upstream.giveBack();
+            if (left == 0 && paused) {
+                completePause();
+            }
         }
     }
 
@@ -512,6 +542,7 @@ public final class Pool implements ServerConnection.Owner {
 
     @Override
     public void serverFailed(ServerConnection s, String reason) {
+        all.remove(s);
         log.warn("pool {}: {}", name, reason);
         lastConnectError = reason;
         upstream.breaker().onFailure();
@@ -535,7 +566,7 @@ public final class Pool implements ServerConnection.Owner {
                     w.done = true;
                     toFail.add(w);
                 }
-            } else if (waiters.size() > 0 && total < size && !closed && lastWaiterLoop != null) {
+            } else if (waiters.size() > 0 && total < size && !closed && !paused && lastWaiterLoop != null) {
                 total++;
                 next = lastWaiterLoop;
             }
@@ -554,6 +585,7 @@ public final class Pool implements ServerConnection.Owner {
 
     @Override
     public void serverClosed(ServerConnection s) {
+        all.remove(s);
         lock.lock();
         try {
             boolean wasIdle = removeIdle(s);
@@ -594,7 +626,7 @@ public final class Pool implements ServerConnection.Owner {
                 }
             }
             int want = Math.min(config.minIdle(), size) - idleCount - spare;
-            while (!closed && want > 0 && total < size && waiters.size() == 0) {
+            while (!closed && !paused && want > 0 && total < size && waiters.size() == 0) {
                 total++;
                 spare++;
                 want--;
@@ -640,11 +672,126 @@ public final class Pool implements ServerConnection.Owner {
         }
     }
 
+    // ---- operator actions and monitoring ----
+
+    /**
+     * Stops lending server connections (PAUSE): requests queue (their deadlines still apply),
+     * idle connections close, and connections in use close when their clients give them back.
+     *
+     * @return completes once no connection of this pool is lent out
+     */
+    public CompletableFuture<Void> pause() {
+        List<ServerConnection> toClose;
+        CompletableFuture<Void> done;
+        lock.lock();
+        try {
+            if (!paused) {
+                paused = true;
+                pauseDone = new CompletableFuture<>();
+                log.warn("pool {}: paused by an operator", name);
+            }
+            done = pauseDone;
+            toClose = takeAllIdleLocked();
+        } finally {
+            lock.unlock();
+        }
+        for (ServerConnection s : toClose) {
+            s.close("pool paused (PAUSE)");
+        }
+        if (leased.get() == 0) {
+            completePause();
+        }
+        return done;
+    }
+
+    /** Lends server connections again after {@link #pause}; waiting requests are served. */
+    public void resume() {
+        lock.lock();
+        try {
+            if (!paused) {
+                return;
+            }
+            paused = false;
+            pauseDone = null;
+            log.warn("pool {}: resumed by an operator", name);
+        } finally {
+            lock.unlock();
+        }
+        dispatch();
+    }
+
+    public boolean isPaused() {
+        return paused;
+    }
+
+    private void completePause() {
+        CompletableFuture<Void> f;
+        lock.lock();
+        try {
+            f = paused && leased.get() == 0 ? pauseDone : null;
+        } finally {
+            lock.unlock();
+        }
+        if (f != null) {
+            f.complete(null);
+        }
+    }
+
+    /**
+     * Closes every idle server connection now (connections in use are left alone); min idle is
+     * restored by the next upkeep.
+     *
+     * @return how many were closed
+     */
+    public int drainIdle() {
+        List<ServerConnection> toClose;
+        lock.lock();
+        try {
+            toClose = takeAllIdleLocked();
+        } finally {
+            lock.unlock();
+        }
+        for (ServerConnection s : toClose) {
+            s.close("drained by an operator");
+        }
+        return toClose.size();
+    }
+
+    /** Removes every idle connection from the pool's books; lock held. The caller closes them. */
+    private List<ServerConnection> takeAllIdleLocked() {
+        List<ServerConnection> out = new ArrayList<>();
+        for (ArrayDeque<ServerConnection> q : idle) {
+            for (ServerConnection s : q) {
+                s.countedOut = true;
+                total--;
+                out.add(s);
+            }
+            q.clear();
+        }
+        idleCount = 0;
+        return out;
+    }
+
+    /** Every server connection of this pool as monitoring shows it. */
+    public List<ServerInfo> servers() {
+        List<ServerInfo> out = new ArrayList<>(all.size());
+        for (ServerConnection s : all) {
+            out.add(s.info(name));
+        }
+        return out;
+    }
+
+    /** The configured pool size (the most server connections it may open). */
+    public int size() {
+        return size;
+    }
+
     /** A point-in-time view for status output and tests. */
     public Snapshot snapshot() {
         lock.lock();
         try {
-            return new Snapshot(name, mode, size, total, idleCount, leased.get(), waiters.size(), waiters.sizes());
+            return new Snapshot(name, mode, size, total, idleCount, leased.get(), waiters.size(), waiters.sizes(),
+                    paused, waiters.oldestWaitNanos());
         } finally {
             lock.unlock();
         }
@@ -656,9 +803,11 @@ public final class Pool implements ServerConnection.Owner {
      * @param inUse     server connections lent to clients
      * @param waiting   clients waiting for a server connection
      * @param byClass   of those, how many per priority class
+     * @param paused    whether an operator paused it
+     * @param oldestWaitNanos how long the longest-waiting request has waited, 0 when none waits
      */
     public record Snapshot(String name, PoolMode mode, int size, int total, int idle, int inUse, int waiting,
-                           Map<Priority, Integer> byClass) {
+                           Map<Priority, Integer> byClass, boolean paused, long oldestWaitNanos) {
     }
 
     private static final class Waiter {

@@ -108,7 +108,7 @@ public final class Pools implements AutoCloseable {
         int size = db.poolSize().orElse(config.pool().size());
         Upstream upstream = upstreams.computeIfAbsent(db.host() + ":" + db.port(),
                 label -> new Upstream(label, config.admission(), upstreamLimit(db), Ticker.system()));
-        return new Pool(db.name() + "/" + clientUser, endpoint, mode, size, config.pool(), config.admission(),
+        return new Pool(db.name(), clientUser, endpoint, mode, size, config.pool(), config.admission(),
                 upstream, rateLimit, channelClass, loops);
     }
 

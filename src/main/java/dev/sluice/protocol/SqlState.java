@@ -14,6 +14,8 @@ public final class SqlState {
     public static final String IDLE_IN_TRANSACTION_TIMEOUT = "25P03";
     public static final String INTERNAL_ERROR = "XX000";
     public static final String INVALID_PARAMETER_VALUE = "22023";
+    public static final String INSUFFICIENT_PRIVILEGE = "42501";
+    public static final String SYNTAX_ERROR = "42601";
 
     private SqlState() {
     }
