@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /**
  * A bounded wait queue of requests for a server connection, ordered by {@link Priority} class and
@@ -178,6 +179,41 @@ public final class AdmissionQueue<T> {
             for (int c = 0; c < CLASSES; c++) {
                 // the head is the oldest of its class, so it has the best effective class there
                 Entry<T> h = heads[c];
+                if (h == null) {
+                    continue;
+                }
+                int effective = effectiveClass(h, now);
+                if (effective < bestClass || (effective == bestClass && h.enqueuedAt < best.enqueuedAt)) {
+                    best = h;
+                    bestClass = effective;
+                }
+            }
+            if (best == null) {
+                return null;
+            }
+            unlink(best);
+            return best.item;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * As {@link #poll()}, among the entries {@code eligible} accepts only (fair shares: a waiter
+     * whose key holds its maximum share is passed over, not removed). Within a class the oldest
+     * eligible entry competes; {@code null} when none is eligible.
+     */
+    public T poll(Predicate<? super T> eligible) {
+        long now = ticker.read();
+        lock.lock();
+        try {
+            Entry<T> best = null;
+            int bestClass = Integer.MAX_VALUE;
+            for (int c = 0; c < CLASSES; c++) {
+                Entry<T> h = heads[c];
+                while (h != null && !eligible.test(h.item)) {
+                    h = h.next;
+                }
                 if (h == null) {
                     continue;
                 }

@@ -142,6 +142,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private boolean shuttingDown;
     private ScheduledFuture<?> idleInTransactionTimer;
     private final Traffic traffic;
+    /** Feeds per-fingerprint statistics; null when they are off ({@code stats.enabled}). */
+    private StatementTimer timer;
     private final long connectedAtMillis = System.currentTimeMillis();
     /** When the request in flight started (its first message went to a server), 0 when none. */
     private long requestStartNanos;
@@ -157,6 +159,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         this.proxy = proxy;
         this.config = proxy.config();
         this.traffic = proxy.traffic();
+        this.timer = proxy.queryStats() == null ? null : new StatementTimer(proxy.queryStats());
         this.fromServer = new FrameBuffer(config.maxMessageLength());
     }
 
@@ -517,7 +520,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     public void acquired(ServerConnection s) {
         acquiring = false;
         acquireTicket = null;
-        traffic.admitted(priority, System.nanoTime() - acquireStartNanos);
+        long waited = System.nanoTime() - acquireStartNanos;
+        traffic.admitted(priority, waited);
+        if (timer != null) {
+            timer.waited(waited);
+        }
         if (phase == Phase.CLOSED) {
             pool.release(s);
             return;
@@ -748,7 +755,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     requestServer(hintOf(b, start, size, type));
                     return;
                 }
-                if (tracker.isEmpty() && requestStartNanos == 0) {
+                if (requestStartNanos == 0) {
                     requestStartNanos = System.nanoTime();
                     lastRequestNanos = requestStartNanos;
                 }
@@ -758,11 +765,19 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     case QUERY -> {
                         rememberForRetry(b, start, size);
                         tracker.add(RequestTracker.QUERY);
+                        if (timer != null) {
+                            timer.query(b, start + 5, start + size - 1, System.nanoTime());
+                        }
                         if (transactionMode && !pinned) {
                             noteSessionState(b, start, size);
                         }
                     }
-                    case FUNCTION_CALL -> tracker.add(RequestTracker.QUERY);
+                    case FUNCTION_CALL -> {
+                        tracker.add(RequestTracker.QUERY);
+                        if (timer != null) {
+                            timer.untimed();
+                        }
+                    }
                     case PARSE -> {
                         syncOwed = true;
                         pass = parse(b, start, size);
@@ -778,6 +793,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     case EXECUTE -> {
                         syncOwed = true;
                         tracker.add(RequestTracker.EXECUTE);
+                        if (timer != null) {
+                            timer.execute(System.nanoTime());
+                        }
                     }
                     case CLOSE -> {
                         syncOwed = true;
@@ -885,11 +903,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         if (transactionMode && !pinned) {
             noteSessionState(b, start, size);
         }
-        if (!transactionMode || nameEnd == start + 6) {
+        boolean unnamed = nameEnd == start + 6;
+        String clientName = unnamed ? "" : b.toString(start + 5, nameEnd - start - 6, StandardCharsets.UTF_8);
+        if (timer != null) {
+            int textEnd = b.indexOf(nameEnd, end, (byte) 0);
+            timer.parse(clientName, b, nameEnd, textEnd < 0 ? end : textEnd);
+        }
+        if (!transactionMode || unnamed) {
             tracker.add(RequestTracker.PARSE);
             return true;
         }
-        String clientName = b.toString(start + 5, nameEnd - start - 6, StandardCharsets.UTF_8);
         StatementKey key = StatementKey.of(b, nameEnd, end - nameEnd);
         statements.put(clientName, key);
         if (server.statements().get(key) != null) {
@@ -925,9 +948,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         int end = start + size;
         int portalEnd = Messages.skipCstring(b, start + 5, end);
         int stmtEnd = Messages.skipCstring(b, portalEnd, end);
+        boolean unnamed = stmtEnd == portalEnd + 1;
+        String stmtName = unnamed ? "" : b.toString(portalEnd, stmtEnd - portalEnd - 1, StandardCharsets.UTF_8);
+        if (timer != null) {
+            timer.bind(stmtName);
+        }
         StatementKey key;
-        if (!transactionMode || stmtEnd == portalEnd + 1
-                || (key = statements.get(b.toString(portalEnd, stmtEnd - portalEnd - 1, StandardCharsets.UTF_8))) == null) {
+        if (!transactionMode || unnamed || (key = statements.get(stmtName)) == null) {
             tracker.add(RequestTracker.BIND);
             return true;
         }
@@ -966,6 +993,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
 
     private boolean close(ByteBuf b, int start, int size) {
         byte kind = b.getByte(start + 5);
+        if (timer != null && kind == 'S' && size > 7) {
+            timer.close(Messages.cstringAt(b, start + 6, start + size));
+        }
         if (!transactionMode || kind != 'S' || size <= 7) {
             tracker.add(RequestTracker.CLOSE);
             return true;
@@ -1088,6 +1118,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             }
             switch (type) {
                 case PARSE_COMPLETE, BIND_COMPLETE, CLOSE_COMPLETE, NO_DATA, PORTAL_SUSPENDED -> {
+                    if (timer != null && head == RequestTracker.EXECUTE) {
+                        statementDone(-1, null); // a portal suspended: this Execute's share is done
+                    }
                     pass = !RequestTracker.isInjected(tracker.pop());
                     popped = true;
                 }
@@ -1111,6 +1144,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     if (type == BackendType.COMMAND_COMPLETE && head != RequestTracker.INJECTED_QUERY) {
                         commandComplete(b, start, size);
                     }
+                    if (timer != null) {
+                        long rows = type == BackendType.COMMAND_COMPLETE ? StatementTimer.rowsOf(b, start, size) : -1;
+                        if (head == RequestTracker.QUERY) {
+                            timer.queryRows(rows);
+                        } else if (head == RequestTracker.EXECUTE) {
+                            statementDone(rows, null);
+                        }
+                    }
                     if (head == RequestTracker.EXECUTE) {
                         tracker.pop();
                         popped = true;
@@ -1123,10 +1164,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         b.readerIndex(start + size);
                         continue; // swallowed: the statement runs again once its ReadyForQuery came
                     }
+                    String sqlState = null;
                     if (head != RequestTracker.INJECTED_QUERY) {
-                        traffic.error(Messages.errorField(b, start, size, 'C'));
+                        sqlState = Messages.errorField(b, start, size, 'C');
+                        traffic.error(sqlState);
+                        if (timer != null && head == RequestTracker.QUERY) {
+                            timer.queryError(sqlState);
+                        }
                     }
-                    popped = serverError(b, start, size, head);
+                    popped = serverError(b, start, size, head, sqlState);
                     pass = head != RequestTracker.INJECTED_QUERY || isFatal(b, start, size);
                     if (!pass) {
                         runStart = flushServerRun(b, runStart, start);
@@ -1145,6 +1191,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     }
                     pass = !RequestTracker.isInjected(answered) && !retryScheduled(answered, status);
                     popped = true;
+                    if (timer != null && pass && answered == RequestTracker.QUERY) {
+                        timer.queryDone(System.nanoTime(), database, user, desired.get("application_name"));
+                    }
                     if (tracker.isEmpty() && requestStartNanos != 0 && pass) {
                         long took = System.nanoTime() - requestStartNanos;
                         requestStartNanos = 0;
@@ -1230,7 +1279,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      *
      * @return whether entries were removed
      */
-    private boolean serverError(ByteBuf b, int start, int size, byte head) {
+    private boolean serverError(ByteBuf b, int start, int size, byte head, String sqlState) {
         if (isFatal(b, start, size)) {
             fatalForwarded = true;
             server.markBroken();
@@ -1238,10 +1287,21 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         if (head == 0 || !RequestTracker.isExtended(head)) {
             return false; // simple query, Sync, or an asynchronous error: ReadyForQuery follows
         }
+        boolean charged = false;
         while (!tracker.isEmpty() && tracker.peek() != RequestTracker.SYNC) {
             byte k = tracker.peek();
             Object payload = tracker.peekPayload();
             tracker.pop();
+            if (k == RequestTracker.EXECUTE && timer != null) {
+                // the first Execute of the exchange failed (or ran a statement whose Parse or
+                // Bind did); the ones after it never ran
+                if (!charged) {
+                    statementDone(-1, sqlState);
+                    charged = true;
+                } else {
+                    timer.drop();
+                }
+            }
             if ((k == RequestTracker.PARSE || k == RequestTracker.INJECTED_PARSE) && payload instanceof Prepared p) {
                 server.statements().remove(p.key(), p.name());
             }
@@ -1250,6 +1310,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             skipToSync = true;
         }
         return true;
+    }
+
+    /** The Execute at the head of the statement timer ended. */
+    private void statementDone(long rows, String sqlState) {
+        timer.done(System.nanoTime(), rows, sqlState, database, user, desired.get("application_name"));
     }
 
     private static boolean isFatal(ByteBuf b, int start, int size) {
@@ -1375,6 +1440,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         long base = 10_000_000L << Math.min(6, retryAttempts - 1);
         long delay = (long) (ThreadLocalRandom.current().nextDouble() * Math.min(base, 1_000_000_000L));
         retryAttempts++;
+        traffic.retry();
         ServerConnection s = server;
         tracker.add(RequestTracker.QUERY); // holds the server connection until the retry answered
         ByteBuf again = retryFrame.retainedDuplicate();
@@ -1488,6 +1554,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         releaseHeldRowDescription();
         boolean nothingInFlight = tracker.isEmpty() && !fromServer.isReadable() && s.transactionStatus == 'I';
         tracker.clear();
+        requestStartNanos = 0;
+        if (timer != null) {
+            timer.clear();
+        }
         fromServer.release();
         if (transactionMode && !pinned && nothingInFlight && !fatalForwarded) {
             // the client had no request and no transaction on it: it loses nothing and simply
@@ -1552,6 +1622,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
         fromServer.release();
         tracker.clear();
+        requestStartNanos = 0;
+        if (timer != null) {
+            timer.clear();
+        }
     }
 
     // ------------------------------------------------------------------ cancel, shutdown
