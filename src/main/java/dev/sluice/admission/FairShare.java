@@ -39,6 +39,45 @@ public final class FairShare {
         }
     }
 
+    /**
+     * A share rule from the configuration: clients whose {@code attribute} ({@code user} or
+     * {@code application_name}) equals {@code value} share one key with the given share.
+     * Text form: {@code ATTRIBUTE=VALUE:MIN:MAX}, e.g. {@code application_name=reports:0:4}.
+     */
+    public record Rule(String attribute, String value, Share share) {
+        public Rule {
+            if (!attribute.equals("user") && !attribute.equals("application_name")) {
+                throw new IllegalArgumentException("share rule attribute '" + attribute
+                        + "' is not allowed (expected user or application_name)");
+            }
+        }
+
+        /** The key of the clients this rule covers. */
+        public String key() {
+            return attribute + "=" + value;
+        }
+
+        /** Parses {@code ATTRIBUTE=VALUE:MIN:MAX}. */
+        public static Rule parse(String text) {
+            int eq = text.indexOf('=');
+            int c2 = text.lastIndexOf(':');
+            int c1 = c2 < 0 ? -1 : text.lastIndexOf(':', c2 - 1);
+            if (eq <= 0 || c1 <= eq) {
+                throw new IllegalArgumentException("'" + text
+                        + "' is not a share rule (expected ATTRIBUTE=VALUE:MIN:MAX, e.g. application_name=reports:0:4)");
+            }
+            int min;
+            int max;
+            try {
+                min = Integer.parseInt(text.substring(c1 + 1, c2).strip());
+                max = Integer.parseInt(text.substring(c2 + 1).strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + text + "': MIN and MAX must be whole numbers");
+            }
+            return new Rule(text.substring(0, eq).strip(), text.substring(eq + 1, c1).strip(), new Share(min, max));
+        }
+    }
+
     /** The answer of {@link #mayTake}; see the class contract. */
     public enum Verdict {
         ALLOW, ALLOW_GUARANTEED, NO_FREE_CONNECTION, AT_MAX_SHARE, RESERVED_FOR_OTHERS;
@@ -85,6 +124,15 @@ public final class FairShare {
      * @param waitingKeys keys with waiters, {@code key} itself may be among them
      */
     public Verdict mayTake(String key, ToIntFunction<String> inUse, int totalInUse, Collection<String> waitingKeys) {
+        return mayTake(key, inUse, totalInUse, waitingKeys, connections);
+    }
+
+    /**
+     * As {@link #mayTake(String, ToIntFunction, int, Collection)} with {@code connections} shared
+     * now instead of the constructor's (an adaptive limit moves).
+     */
+    public Verdict mayTake(String key, ToIntFunction<String> inUse, int totalInUse, Collection<String> waitingKeys,
+                           int connections) {
         int free = connections - totalInUse;
         if (free <= 0) {
             return Verdict.NO_FREE_CONNECTION;

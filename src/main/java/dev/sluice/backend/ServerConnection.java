@@ -109,6 +109,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     public boolean countedOut;
     /** Pool bookkeeping: lent to a client now. Guarded by the pool's lock. */
     public boolean leased;
+    /** Pool bookkeeping: the fair-share key of the client it is lent to, null when none. */
+    public String shareKey;
     private Runnable afterCancels;
 
     private ServerConnection(ServerEndpoint endpoint, Owner owner, EventLoop loop, int loopIndex) {

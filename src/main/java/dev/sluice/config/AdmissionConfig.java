@@ -1,6 +1,7 @@
 package dev.sluice.config;
 
 import dev.sluice.admission.Classifier;
+import dev.sluice.admission.FairShare;
 import dev.sluice.admission.OperatingMode;
 import dev.sluice.admission.Priority;
 import java.time.Duration;
@@ -26,6 +27,8 @@ import java.util.Optional;
  * @param rateBurst        tokens a user may save up
  * @param forcedMode       an operating mode forced by the operator, or empty for automatic
  * @param retryAttempts    executions of an autocommit statement that failed with 40001/40P01 (1 = no retry)
+ * @param shares           fair-share rules (guaranteed minimum and, while others wait, maximum
+ *                         server connections per user or application_name), first match wins
  */
 public record AdmissionConfig(
         int queueSize, Map<Priority, Duration> waitTimeouts, Duration agingStep,
@@ -34,11 +37,13 @@ public record AdmissionConfig(
         int breakerFailures, Duration breakerCoolDown,
         double rateLimit, int rateBurst,
         Optional<OperatingMode.Mode> forcedMode,
-        int retryAttempts) {
+        int retryAttempts,
+        List<FairShare.Rule> shares) {
 
     public AdmissionConfig {
         waitTimeouts = Map.copyOf(new EnumMap<>(waitTimeouts));
         rules = List.copyOf(rules);
+        shares = List.copyOf(shares);
     }
 
     /** Defaults: every class waits {@code acquireTimeout}, no rules, fixed limit, retries on. */
@@ -48,6 +53,6 @@ public record AdmissionConfig(
             t.put(p, acquireTimeout);
         }
         return new AdmissionConfig(queueSize, t, Duration.ofSeconds(1), List.of(), Priority.NORMAL,
-                false, 1, 5, Duration.ofSeconds(5), 0, 10, Optional.empty(), 3);
+                false, 1, 5, Duration.ofSeconds(5), 0, 10, Optional.empty(), 3, List.of());
     }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.config;
 
 import dev.sluice.admission.Classifier;
+import dev.sluice.admission.FairShare;
 import dev.sluice.admission.OperatingMode;
 import dev.sluice.admission.Priority;
 import java.util.EnumMap;
@@ -125,6 +126,20 @@ final class ConfigBuilder {
                 }
             }
         }
+        List<FairShare.Rule> shares = new ArrayList<>();
+        Optional<String> shareText = optional(Setting.ADMISSION_SHARES);
+        if (shareText.isPresent()) {
+            for (String r : shareText.get().split(";")) {
+                if (r.isBlank()) {
+                    continue;
+                }
+                try {
+                    shares.add(FairShare.Rule.parse(r.strip()));
+                } catch (IllegalArgumentException ex) {
+                    throw new ConfigException(label(Setting.ADMISSION_SHARES) + ": " + ex.getMessage());
+                }
+            }
+        }
         Priority defaultPriority = Values.choice(label(Setting.ADMISSION_DEFAULT_PRIORITY),
                 text(Setting.ADMISSION_DEFAULT_PRIORITY), PRIORITY_NAMES, PRIORITIES);
         boolean adaptive = Values.choice(label(Setting.ADMISSION_ADAPTIVE_LIMIT),
@@ -148,7 +163,7 @@ final class ConfigBuilder {
                 MODE_NAMES, MODES);
         int retryAttempts = integer(Setting.ADMISSION_RETRY_ATTEMPTS, 1, 10);
         return new AdmissionConfig(queueSize, timeouts, agingStep, rules, defaultPriority, adaptive, minLimit,
-                breakerFailures, coolDown, rate, burst, mode, retryAttempts);
+                breakerFailures, coolDown, rate, burst, mode, retryAttempts, shares);
     }
 
     private PoolConfig pool() throws ConfigException {

@@ -49,7 +49,8 @@ enum Setting {
     ADMISSION_RATE_LIMIT("admission.rate_limit", "0"),
     ADMISSION_RATE_BURST("admission.rate_burst", "10"),
     ADMISSION_MODE("admission.mode", "auto"),
-    ADMISSION_RETRY_ATTEMPTS("admission.retry_attempts", "3");
+    ADMISSION_RETRY_ATTEMPTS("admission.retry_attempts", "3"),
+    ADMISSION_SHARES("admission.shares", null);
 
     /** Mappings that group settings; a scalar in their place is an error. */
     static final Set<String> SECTIONS = Set.of("pool", "tls", "tls.client", "tls.server", "admission",

@@ -490,7 +490,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         // Reading goes on while waiting: a client waits for its answer anyway, and pausing and
         // resuming the socket for every wait costs two epoll_ctl calls; channelRead stops reading
         // only a client that keeps sending (WAIT_BUFFER_LIMIT).
-        acquireTicket = pool.acquire(loop, priority, user, this);
+        acquireTicket = pool.acquire(loop, priority, user, desired.get("application_name"), this);
     }
 
     private InetAddress remoteAddress() {

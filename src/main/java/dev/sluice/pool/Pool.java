@@ -63,6 +63,8 @@ public final class Pool implements ServerConnection.Owner {
     private final ReentrantLock lock = new ReentrantLock();
     private final ArrayDeque<ServerConnection>[] idle;
     private final AdmissionQueue<Waiter> waiters;
+    /** Whether fair shares are configured (waiters may be passed over). */
+    private final boolean shares;
     /** Open plus opening connections. */
     private int total;
     private int idleCount;
@@ -104,6 +106,7 @@ public final class Pool implements ServerConnection.Owner {
         this.waiters = new AdmissionQueue<>(
                 new AdmissionQueue.Settings(admission.queueSize(), admission.waitTimeouts(), admission.agingStep()),
                 Ticker.system());
+        this.shares = !admission.shares().isEmpty();
         upstream.register(this);
     }
 
@@ -149,7 +152,7 @@ public final class Pool implements ServerConnection.Owner {
 
     /** As {@link #acquire(EventLoop, Priority, String, AcquireCallback)} for a {@code normal} request. */
     public void acquire(EventLoop loop, AcquireCallback callback) {
-        acquire(loop, Priority.NORMAL, null, callback);
+        acquire(loop, Priority.NORMAL, null, null, callback);
     }
 
     /**
@@ -162,6 +165,7 @@ public final class Pool implements ServerConnection.Owner {
             try {
                 if (!w.done && waiters.remove(w)) {
                     w.done = true;
+                    upstream.waiting(w.shareKey, -1);
                 }
             } finally {
                 lock.unlock();
@@ -171,18 +175,25 @@ public final class Pool implements ServerConnection.Owner {
 
     /**
      * Asks for a server connection for a request of class {@code priority} from {@code user}
-     * (for the rate limit; may be null); the answer comes through {@code callback} on {@code loop}.
+     * (for the rate limit and fair shares; may be null) running as {@code application} (its
+     * application_name, for fair shares; may be null); the answer comes through
+     * {@code callback} on {@code loop}.
      *
      * @return a ticket for {@link #cancel}
      */
-    public Object acquire(EventLoop loop, Priority priority, String user, AcquireCallback callback) {
+    public Object acquire(EventLoop loop, Priority priority, String user, String application, AcquireCallback callback) {
+        return acquire(loop, priority, user, upstream.shareKey(user, application), callback, true);
+    }
+
+    private Object acquire(EventLoop loop, Priority priority, String user, String shareKey, AcquireCallback callback,
+                           boolean rateLimited) {
         // 1. refusals that need no lock: shed class, rate limit, open circuit
         String refusal = null;
         String sqlState = SqlState.TOO_MANY_CONNECTIONS;
         if (upstream.mode().shouldShed(priority)) {
             refusal = "Sluice is shedding load: upstream " + upstream.label() + " is in emergency mode and requests of class "
                     + priority.configName() + " are refused until it recovers (admission.mode, admission.priority_rules)";
-        } else if (rateLimit != null && user != null) {
+        } else if (rateLimit != null && user != null && rateLimited) {
             long waitNanos = rateLimit.tryAcquire(user);
             if (waitNanos > 0) {
                 refusal = "rate limit of " + admission.rateLimit() + " requests per second for user \"" + user
@@ -203,7 +214,7 @@ public final class Pool implements ServerConnection.Owner {
             return null;
         }
         // 2. an idle connection at once, or a place in the queue (and maybe a new connection)
-        Waiter w = new Waiter(loop, callback, priority);
+        Waiter w = new Waiter(loop, callback, priority, user, shareKey);
         ServerConnection found = null;
         boolean open = false;
         boolean rejected = false;
@@ -212,9 +223,10 @@ public final class Pool implements ServerConnection.Owner {
         try {
             if (closed) {
                 rejected = true;
-            } else if (!paused && waiters.size() == 0 && idleCount > 0 && upstream.belowLimit()) {
+            } else if (!paused && waiters.size() == 0 && idleCount > 0 && upstream.belowLimit()
+                    && upstream.mayTake(shareKey)) {
                 found = takeIdle(loops.index(loop));
-                lendLocked(found);
+                lendLocked(found, shareKey);
                 w.done = true;
             } else {
                 AdmissionQueue.Offer<Waiter> offer = waiters.offer(w, priority);
@@ -222,9 +234,11 @@ public final class Pool implements ServerConnection.Owner {
                     rejected = true;
                 } else {
                     lastWaiterLoop = loop;
+                    upstream.waiting(shareKey, 1);
                     displaced = offer.displaced();
                     if (displaced != null) {
                         displaced.done = true;
+                        upstream.waiting(displaced.shareKey, -1);
                     }
                     if (!paused && total < size && upstream.belowLimit()) {
                         total++;
@@ -258,11 +272,21 @@ public final class Pool implements ServerConnection.Owner {
         return w;
     }
 
-    /** Marks {@code s} as lent to a client; lock held. */
-    private void lendLocked(ServerConnection s) {
+    /** Marks {@code s} as lent to a client of {@code shareKey}; lock held. */
+    private void lendLocked(ServerConnection s, String shareKey) {
         s.leased = true;
+        s.shareKey = shareKey;
         leased.incrementAndGet();
-        upstream.lend();
+        upstream.lend(shareKey);
+    }
+
+    /** The waiter to serve next: by class and age, among those their fair share allows; lock held. */
+    private Waiter pollLocked() {
+        Waiter w = shares ? waiters.poll(x -> upstream.mayTake(x.shareKey)) : waiters.poll();
+        if (w != null) {
+            upstream.waiting(w.shareKey, -1);
+        }
+        return w;
     }
 
     /**
@@ -276,10 +300,13 @@ public final class Pool implements ServerConnection.Owner {
         lock.lock();
         try {
             while (!closed && !paused && waiters.size() > 0 && idleCount > 0 && upstream.belowLimit()) {
-                Waiter w = waiters.poll();
+                Waiter w = pollLocked();
+                if (w == null) {
+                    break; // those waiting are held back by their fair share
+                }
                 ServerConnection s = takeIdle(loops.index(w.loop));
                 w.done = true;
-                lendLocked(s);
+                lendLocked(s, w.shareKey);
                 if (pairs == null) {
                     pairs = new ArrayList<>();
                 }
@@ -336,7 +363,7 @@ public final class Pool implements ServerConnection.Owner {
     }
 
     private void retry(Waiter w) {
-        acquire(w.loop, w.priority, null, w.callback);
+        acquire(w.loop, w.priority, w.user, w.shareKey, w.callback, false);
     }
 
     private void deliver(Waiter w, ServerConnection s) {
@@ -366,12 +393,16 @@ public final class Pool implements ServerConnection.Owner {
             expired = waiters.expire(nowNanos);
             for (Waiter w : expired) {
                 w.done = true;
+                upstream.waiting(w.shareKey, -1);
             }
         } finally {
             lock.unlock();
         }
         if (expired.isEmpty()) {
             return;
+        }
+        if (shares) {
+            dispatch(); // a key that stopped waiting may have been holding another back
         }
         String cause = lastConnectError;
         for (Waiter w : expired) {
@@ -446,10 +477,10 @@ public final class Pool implements ServerConnection.Owner {
         Waiter w;
         lock.lock();
         try {
-            w = upstream.belowLimit() && !paused ? waiters.poll() : null;
+            w = upstream.belowLimit() && !paused ? pollLocked() : null;
             if (w != null) {
                 w.done = true;
-                lendLocked(s);
+                lendLocked(s, w.shareKey);
             } else if (closed || paused) {
                 w = null;
             } else {
@@ -505,7 +536,9 @@ public final class Pool implements ServerConnection.Owner {
         if (s.leased) {
             s.leased = false;
             int left = leased.decrementAndGet();
-            upstream.giveBack();
+            String key = s.shareKey;
+            s.shareKey = null;
+            upstream.giveBack(key);
             if (left == 0 && paused) {
                 completePause();
             }
@@ -564,6 +597,7 @@ public final class Pool implements ServerConnection.Owner {
                 Waiter w;
                 while ((w = waiters.poll()) != null) {
                     w.done = true;
+                    upstream.waiting(w.shareKey, -1);
                     toFail.add(w);
                 }
             } else if (waiters.size() > 0 && total < size && !closed && !paused && lastWaiterLoop != null) {
@@ -659,6 +693,7 @@ public final class Pool implements ServerConnection.Owner {
             Waiter w;
             while ((w = waiters.poll()) != null) {
                 w.done = true;
+                upstream.waiting(w.shareKey, -1);
                 toFail.add(w);
             }
         } finally {
@@ -814,13 +849,18 @@ public final class Pool implements ServerConnection.Owner {
         final EventLoop loop;
         final AcquireCallback callback;
         final Priority priority;
+        final String user;
+        /** Its fair-share key, null when no shares are configured. */
+        final String shareKey;
         /** Answered (or about to be); guarded by the pool's lock. */
         boolean done;
 
-        Waiter(EventLoop loop, AcquireCallback callback, Priority priority) {
+        Waiter(EventLoop loop, AcquireCallback callback, Priority priority, String user, String shareKey) {
             this.loop = loop;
             this.callback = callback;
             this.priority = priority;
+            this.user = user;
+            this.shareKey = shareKey;
         }
     }
 }

@@ -64,6 +64,22 @@ class AdmissionQueueTest {
     }
 
     @Test
+    void pollEligible_passesOverIneligibleEntriesWithoutRemovingThem() {
+        AdmissionQueue<String> q = queue(100, Duration.ZERO);
+        q.offer("noisy-high", HIGH);
+        q.offer("quiet-normal", NORMAL);
+        q.offer("noisy-normal", NORMAL);
+        q.offer("quiet-normal2", NORMAL);
+
+        assertThat(q.poll(x -> x.startsWith("quiet"))).isEqualTo("quiet-normal");
+        assertThat(q.poll(x -> x.startsWith("quiet"))).isEqualTo("quiet-normal2");
+        assertThat(q.poll(x -> x.startsWith("quiet"))).isNull();
+        assertThat(q.size()).isEqualTo(2);
+        assertThat(q.poll()).isEqualTo("noisy-high");
+        assertThat(q.poll(x -> true)).isEqualTo("noisy-normal");
+    }
+
+    @Test
     void poll_onEmptyQueue_returnsNull() {
         assertThat(queue(4, Duration.ZERO).poll()).isNull();
     }

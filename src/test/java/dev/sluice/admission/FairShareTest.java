@@ -1,6 +1,7 @@
 package dev.sluice.admission;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.admission.FairShare.Share;
 import dev.sluice.admission.FairShare.Verdict;
@@ -64,5 +65,28 @@ class FairShareTest {
         FairShare none = FairShare.unlimited(2);
         assertThat(none.mayTake("a", k -> 1, 1, List.of("b"))).isEqualTo(Verdict.ALLOW);
         assertThat(none.mayTake("a", k -> 1, 2, List.of("b"))).isEqualTo(Verdict.NO_FREE_CONNECTION);
+    }
+
+    @Test
+    void rule_parsesAttributeValueMinMax_andRefusesWhatItCannotRead() {
+        FairShare.Rule r = FairShare.Rule.parse("application_name=reports:0:4");
+        assertThat(r.key()).isEqualTo("application_name=reports");
+        assertThat(r.share()).isEqualTo(new Share(0, 4));
+        assertThat(FairShare.Rule.parse("user=svc:with:colons:1:3").value()).isEqualTo("svc:with:colons");
+        assertThatThrownBy(() -> FairShare.Rule.parse("address=10.0.0.0/8:1:2"))
+                .hasMessageContaining("expected user or application_name");
+        assertThatThrownBy(() -> FairShare.Rule.parse("user=a:x:2"))
+                .hasMessageContaining("whole numbers");
+        assertThatThrownBy(() -> FairShare.Rule.parse("user=a:3:2"))
+                .hasMessageContaining("min <= max");
+        assertThatThrownBy(() -> FairShare.Rule.parse("reports:1"))
+                .hasMessageContaining("ATTRIBUTE=VALUE:MIN:MAX");
+    }
+
+    @Test
+    void mayTake_withALiveConnectionCount_usesItInsteadOfTheConstructorsOne() {
+        FairShare f = new FairShare(10, Map.of("a", new Share(0, 10)), new Share(0, 10));
+        assertThat(f.mayTake("a", k -> 2, 2, List.of(), 2)).isEqualTo(Verdict.NO_FREE_CONNECTION);
+        assertThat(f.mayTake("a", k -> 2, 2, List.of(), 3)).isEqualTo(Verdict.ALLOW);
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.admission.CircuitBreaker;
 import dev.sluice.admission.Classifier;
+import dev.sluice.admission.FairShare;
 import dev.sluice.admission.OperatingMode;
 import dev.sluice.admission.Priority;
 import dev.sluice.config.AdmissionConfig;
@@ -92,6 +93,7 @@ class AdmissionIT {
         int burst;
         Optional<OperatingMode.Mode> mode;
         int retries;
+        List<FairShare.Rule> shares;
 
         AdmissionBuilder(AdmissionConfig a) {
             queueSize = a.queueSize();
@@ -106,6 +108,12 @@ class AdmissionIT {
             burst = a.rateBurst();
             mode = a.forcedMode();
             retries = a.retryAttempts();
+            shares = new ArrayList<>(a.shares());
+        }
+
+        AdmissionBuilder share(String r) {
+            shares.add(FairShare.Rule.parse(r));
+            return this;
         }
 
         AdmissionBuilder rule(String r) {
@@ -115,7 +123,7 @@ class AdmissionIT {
 
         AdmissionConfig build() {
             return new AdmissionConfig(queueSize, timeouts, aging, rules, Priority.NORMAL, adaptive, minLimit,
-                    breakerFailures, coolDown, rate, burst, mode, retries);
+                    breakerFailures, coolDown, rate, burst, mode, retries, shares);
         }
     }
 
@@ -204,6 +212,77 @@ class AdmissionIT {
             served.add(String.format("%08d %s", rs.getLong(1), name));
         }
         return null;
+    }
+
+    /** Opens a client of {@code app} and holds a server connection with an open transaction. */
+    private static Connection hold(ProxyServer proxy, String app) throws SQLException {
+        Connection c = connect(proxy, app);
+        c.setAutoCommit(false);
+        c.createStatement().execute("SELECT 1");
+        return c;
+    }
+
+    /** Served order (by the sequence value each got) of the named requests. */
+    private static List<String> order(ConcurrentLinkedQueue<String> served) {
+        return served.stream().sorted().map(x -> x.substring(9)).toList();
+    }
+
+    @Test
+    void fairShare_maximumHoldsANoisyApplicationBackOnlyWhileOthersWait() throws Exception {
+        try (ProxyServer proxy = start(4, a -> a.share("application_name=noisy:0:2"))) {
+            List<Connection> held = new ArrayList<>();
+            held.add(hold(proxy, "noisy"));
+            held.add(hold(proxy, "noisy"));
+            Connection quietHolder = hold(proxy, "quiet");
+            held.add(hold(proxy, "quiet"));
+            assertThat(poolOf(proxy).snapshot().inUse()).isEqualTo(4);
+            assertThat(proxy.upstreams().get(0).heldByShare()).containsEntry("application_name=noisy", 2);
+            ConcurrentLinkedQueue<String> served = new ConcurrentLinkedQueue<>();
+            Connection noisy = connect(proxy, "noisy");
+            Future<?> noisyRequest = pool.submit(() -> runAndRecord(noisy, "noisy", served));
+            Await.until(AWAIT, "noisy waits", () -> poolOf(proxy).snapshot().waiting() == 1);
+            Connection quiet = connect(proxy, "quiet");
+            Future<?> quietRequest = pool.submit(() -> runAndRecord(quiet, "quiet", served));
+            Await.until(AWAIT, "quiet waits too", () -> poolOf(proxy).snapshot().waiting() == 2);
+
+            // one connection comes free: noisy holds its maximum while quiet waits, so the later
+            // quiet request goes first; then nobody else waits and noisy may exceed its maximum
+            quietHolder.commit();
+            quietRequest.get(30, TimeUnit.SECONDS);
+            noisyRequest.get(30, TimeUnit.SECONDS);
+            assertThat(order(served)).containsExactly("quiet", "noisy");
+            Connection third = hold(proxy, "noisy");
+            assertThat(proxy.upstreams().get(0).heldByShare()).containsEntry("application_name=noisy", 3);
+            third.close();
+            quietHolder.close();
+            for (Connection c : held) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void fairShare_minimumIsServedBeforeOlderRequestsOfOthers() throws Exception {
+        try (ProxyServer proxy = start(2, a -> a.share("application_name=checkout:1:2"))) {
+            Connection batch1 = hold(proxy, "batch");
+            Connection batch2 = hold(proxy, "batch");
+            ConcurrentLinkedQueue<String> served = new ConcurrentLinkedQueue<>();
+            Connection batch = connect(proxy, "batch");
+            Future<?> batchRequest = pool.submit(() -> runAndRecord(batch, "batch", served));
+            Await.until(AWAIT, "batch waits", () -> poolOf(proxy).snapshot().waiting() == 1);
+            Connection checkout = connect(proxy, "checkout");
+            Future<?> checkoutRequest = pool.submit(() -> runAndRecord(checkout, "checkout", served));
+            Await.until(AWAIT, "checkout waits", () -> poolOf(proxy).snapshot().waiting() == 2);
+
+            // checkout holds nothing of its guaranteed one: the free connection is its, though the
+            // batch request is older and of the same class
+            batch1.commit();
+            checkoutRequest.get(30, TimeUnit.SECONDS);
+            batchRequest.get(30, TimeUnit.SECONDS);
+            assertThat(order(served)).containsExactly("checkout", "batch");
+            batch1.close();
+            batch2.close();
+        }
     }
 
     @Test
