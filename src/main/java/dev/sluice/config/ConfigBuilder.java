@@ -112,34 +112,8 @@ final class ConfigBuilder {
                     ? duration(e.getValue(), Duration.ofMillis(1)) : pool.acquireTimeout());
         }
         Duration agingStep = duration(Setting.ADMISSION_AGING_STEP, Duration.ZERO);
-        List<Classifier.Rule> rules = new ArrayList<>();
-        Optional<String> ruleText = optional(Setting.ADMISSION_PRIORITY_RULES);
-        if (ruleText.isPresent()) {
-            for (String r : ruleText.get().split(";")) {
-                if (r.isBlank()) {
-                    continue;
-                }
-                try {
-                    rules.add(Classifier.Rule.parse(r.strip()));
-                } catch (IllegalArgumentException ex) {
-                    throw new ConfigException(label(Setting.ADMISSION_PRIORITY_RULES) + ": " + ex.getMessage());
-                }
-            }
-        }
-        List<FairShare.Rule> shares = new ArrayList<>();
-        Optional<String> shareText = optional(Setting.ADMISSION_SHARES);
-        if (shareText.isPresent()) {
-            for (String r : shareText.get().split(";")) {
-                if (r.isBlank()) {
-                    continue;
-                }
-                try {
-                    shares.add(FairShare.Rule.parse(r.strip()));
-                } catch (IllegalArgumentException ex) {
-                    throw new ConfigException(label(Setting.ADMISSION_SHARES) + ": " + ex.getMessage());
-                }
-            }
-        }
+        List<Classifier.Rule> rules = ruleList(Setting.ADMISSION_PRIORITY_RULES, Classifier.Rule::parse);
+        List<FairShare.Rule> shares = ruleList(Setting.ADMISSION_SHARES, FairShare.Rule::parse);
         Priority defaultPriority = Values.choice(label(Setting.ADMISSION_DEFAULT_PRIORITY),
                 text(Setting.ADMISSION_DEFAULT_PRIORITY), PRIORITY_NAMES, PRIORITIES);
         boolean adaptive = Values.choice(label(Setting.ADMISSION_ADAPTIVE_LIMIT),
@@ -164,6 +138,25 @@ final class ConfigBuilder {
         int retryAttempts = integer(Setting.ADMISSION_RETRY_ATTEMPTS, 1, 10);
         return new AdmissionConfig(queueSize, timeouts, agingStep, rules, defaultPriority, adaptive, minLimit,
                 breakerFailures, coolDown, rate, burst, mode, retryAttempts, shares);
+    }
+
+    /** A {@code ;}-separated list of rules, each read by {@code parse} (which throws IllegalArgumentException). */
+    private <T> List<T> ruleList(Setting setting, java.util.function.Function<String, T> parse) throws ConfigException {
+        List<T> out = new ArrayList<>();
+        Optional<String> text = optional(setting);
+        if (text.isPresent()) {
+            for (String r : text.get().split(";")) {
+                if (r.isBlank()) {
+                    continue;
+                }
+                try {
+                    out.add(parse.apply(r.strip()));
+                } catch (IllegalArgumentException ex) {
+                    throw new ConfigException(label(setting) + ": " + ex.getMessage());
+                }
+            }
+        }
+        return out;
     }
 
     private PoolConfig pool() throws ConfigException {
