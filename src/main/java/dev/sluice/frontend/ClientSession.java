@@ -133,6 +133,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private boolean retryWanted;
     private boolean retryPending;
     private ByteBuf heldRowDescription;
+    /**
+     * An autocommit extended-protocol exchange that may be retried: its Bind and Execute as sent
+     * (retained slices), kept from the exchange's first message until its ReadyForQuery.
+     * {@code extState}: 0 none, 1 collecting, 2 complete up to Sync (retry possible), -1 not retryable.
+     */
+    private ByteBuf retryBind;
+    private ByteBuf retryExecute;
+    private int extState;
+    private boolean extRetryWanted;
     /** Bumped whenever {@link #desired} changes. */
     private int paramsVersion;
     private String paramsKey;
@@ -779,18 +788,25 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         }
                     }
                     case PARSE -> {
+                        noteExtended(type, b, start, size);
                         syncOwed = true;
                         pass = parse(b, start, size);
                     }
                     case BIND -> {
+                        noteExtended(type, b, start, size);
                         syncOwed = true;
                         pass = bind(b, start, size);
+                        if (!pass) {
+                            extState = -1; // renamed on the way: not kept for a retry
+                        }
                     }
                     case DESCRIBE -> {
+                        noteExtended(type, b, start, size);
                         syncOwed = true;
                         pass = describe(b, start, size);
                     }
                     case EXECUTE -> {
+                        noteExtended(type, b, start, size);
                         syncOwed = true;
                         tracker.add(RequestTracker.EXECUTE);
                         if (timer != null) {
@@ -798,10 +814,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         }
                     }
                     case CLOSE -> {
+                        noteExtended(type, b, start, size);
                         syncOwed = true;
                         pass = close(b, start, size);
                     }
-                    case SYNC -> tracker.add(RequestTracker.SYNC);
+                    case SYNC -> {
+                        tracker.add(RequestTracker.SYNC);
+                        extState = extState == 1 && retryExecute != null ? 2 : -1;
+                    }
                     default -> {
                         // Flush, CopyData, CopyDone, CopyFail: no answer of their own
                     }
@@ -1158,6 +1178,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     }
                 }
                 case ERROR_RESPONSE -> {
+                    if (head == RequestTracker.EXECUTE && extRetryable(b, start, size)) {
+                        runStart = flushServerRun(b, runStart, start);
+                        tracker.pop(); // the Execute; its Sync's ReadyForQuery schedules the retry
+                        b.readerIndex(start + size);
+                        continue;
+                    }
                     if (head == RequestTracker.QUERY && retryable(b, start, size)) {
                         runStart = flushServerRun(b, runStart, start);
                         releaseHeldRowDescription();
@@ -1189,7 +1215,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     if (answered == RequestTracker.INJECTED_QUERY) {
                         adoptServerValues();
                     }
-                    pass = !RequestTracker.isInjected(answered) && !retryScheduled(answered, status);
+                    pass = !RequestTracker.isInjected(answered) && !retryScheduled(answered, status)
+                            && !extRetryScheduled(answered, status);
                     popped = true;
                     if (timer != null && pass && answered == RequestTracker.QUERY) {
                         timer.queryDone(System.nanoTime(), database, user, desired.get("application_name"));
@@ -1235,6 +1262,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 if (retryFrame != null && type != BackendType.READY_FOR_QUERY && type != BackendType.PARAMETER_STATUS
                         && type != BackendType.NOTICE_RESPONSE && type != BackendType.NOTIFICATION_RESPONSE) {
                     dropRetry(); // something of its result reached the client: never run it again
+                }
+                if (extState == 2 && head == RequestTracker.EXECUTE && type != BackendType.NOTICE_RESPONSE
+                        && type != BackendType.NOTIFICATION_RESPONSE && type != BackendType.PARAMETER_STATUS) {
+                    dropExtRetry(); // the Execute's result started to reach the client
                 }
             } else {
                 runStart = flushServerRun(b, runStart, start);
@@ -1437,8 +1468,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             retryPending = false;
             return false;
         }
-        long base = 10_000_000L << Math.min(6, retryAttempts - 1);
-        long delay = (long) (ThreadLocalRandom.current().nextDouble() * Math.min(base, 1_000_000_000L));
+        long delay = backoffNanos(retryAttempts);
         retryAttempts++;
         traffic.retry();
         ServerConnection s = server;
@@ -1454,6 +1484,126 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             }
         }, delay, TimeUnit.NANOSECONDS);
         return true;
+    }
+
+    // ---- retry of an extended-protocol Execute ----
+
+    /**
+     * Follows an extended-protocol exchange for a possible retry: it must start with nothing
+     * outstanding outside a transaction, and hold one Bind sent as the client wrote it and one
+     * Execute; Parse and Describe may come along. Anything else makes it not retryable.
+     */
+    private void noteExtended(FrontendType type, ByteBuf b, int start, int size) {
+        if (!syncOwed) {
+            dropExtRetry();
+            extState = config.admission().retryAttempts() > 1 && tracker.onlyInjected()
+                    && server.transactionStatus == 'I' ? 1 : -1;
+            retryAttempts = 1;
+        }
+        if (extState != 1) {
+            return;
+        }
+        switch (type) {
+            case BIND -> {
+                if (retryBind != null) {
+                    extState = -1;
+                } else {
+                    retryBind = b.retainedSlice(start, size);
+                }
+            }
+            case EXECUTE -> {
+                if (retryExecute != null || retryBind == null) {
+                    extState = -1;
+                } else {
+                    retryExecute = b.retainedSlice(start, size);
+                }
+            }
+            case PARSE, DESCRIBE -> {
+            }
+            default -> extState = -1;
+        }
+    }
+
+    /** Whether this ErrorResponse to the Execute at the head is a serialization failure or deadlock to retry. */
+    private boolean extRetryable(ByteBuf b, int start, int size) {
+        if (extState != 2 || retryAttempts >= config.admission().retryAttempts()) {
+            return false;
+        }
+        String state = Messages.errorField(b, start, size, 'C');
+        if (!"40001".equals(state) && !"40P01".equals(state)) {
+            return false;
+        }
+        if (tracker.size() != 2 || fromClient.isReadable()) {
+            return false; // more than [Execute, Sync] outstanding, or more input: order would break
+        }
+        extRetryWanted = true;
+        retryPending = true;
+        return true;
+    }
+
+    /**
+     * At the ReadyForQuery of the Sync after a swallowed Execute error: sends Bind, Execute and
+     * Sync again after a backoff with jitter (the Parse stands: statements outlive the aborted
+     * implicit transaction), keeping the server connection meanwhile.
+     *
+     * @return whether the ReadyForQuery is to be swallowed
+     */
+    private boolean extRetryScheduled(byte answered, byte status) {
+        if (answered != RequestTracker.SYNC) {
+            return false;
+        }
+        if (!extRetryWanted) {
+            if (extState != 0) {
+                dropExtRetry();
+                retryPending = false;
+            }
+            return false;
+        }
+        extRetryWanted = false;
+        if (status != 'I') {
+            dropExtRetry();
+            retryPending = false;
+            return false;
+        }
+        long delay = backoffNanos(retryAttempts);
+        retryAttempts++;
+        traffic.retry();
+        ServerConnection s = server;
+        tracker.add(RequestTracker.INJECTED_BIND);
+        tracker.add(RequestTracker.EXECUTE);
+        tracker.add(RequestTracker.SYNC);
+        syncOwed = true;
+        ByteBuf again = Unpooled.wrappedUnmodifiableBuffer(retryBind.retainedDuplicate(), retryExecute.retainedDuplicate(),
+                Messages.empty(channel.alloc(), FrontendType.SYNC.code()));
+        loop.schedule(() -> {
+            if (server == s && phase == Phase.READY) {
+                log.debug("client {}: retrying an Execute after a serialization failure or deadlock (attempt {})",
+                        keyPid, retryAttempts);
+                s.writeAndFlush(again);
+            } else {
+                again.release();
+            }
+        }, delay, TimeUnit.NANOSECONDS);
+        return true;
+    }
+
+    private void dropExtRetry() {
+        if (retryBind != null) {
+            retryBind.release();
+            retryBind = null;
+        }
+        if (retryExecute != null) {
+            retryExecute.release();
+            retryExecute = null;
+        }
+        extState = 0;
+        extRetryWanted = false;
+    }
+
+    /** Exponential backoff with full jitter: up to 10 ms, 20 ms, 40 ms ... at most 1 s. */
+    private static long backoffNanos(int attempt) {
+        long base = 10_000_000L << Math.min(6, attempt - 1);
+        return (long) (ThreadLocalRandom.current().nextDouble() * Math.min(base, 1_000_000_000L));
     }
 
     private void dropRetry() {
@@ -1551,6 +1701,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         retryPending = false;
         pool.discard(s);
         dropRetry();
+        dropExtRetry();
         releaseHeldRowDescription();
         boolean nothingInFlight = tracker.isEmpty() && !fromServer.isReadable() && s.transactionStatus == 'I';
         tracker.clear();
@@ -1589,6 +1740,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             pool.cancel(acquireTicket); // a client that left holds no place in the wait queue
         }
         dropRetry();
+        dropExtRetry();
         releaseHeldRowDescription();
         cancelIdleInTransactionTimer();
         proxy.unregister(this, keyPid, keySecret);

@@ -27,6 +27,8 @@ final class RequestTracker {
     // answers Sluice gives itself when they reach the head
     static final byte SYNTHETIC_PARSE_COMPLETE = 11;
     static final byte SYNTHETIC_CLOSE_COMPLETE = 12;
+    /** A Bind Sluice sent again to retry an Execute: its BindComplete is swallowed. */
+    static final byte INJECTED_BIND = 13;
 
     private byte[] kinds = new byte[16];
     private Object[] payloads = new Object[16];
@@ -97,7 +99,7 @@ final class RequestTracker {
     }
 
     static boolean isInjected(byte kind) {
-        return kind == INJECTED_PARSE || kind == INJECTED_CLOSE || kind == INJECTED_QUERY;
+        return kind == INJECTED_PARSE || kind == INJECTED_CLOSE || kind == INJECTED_QUERY || kind == INJECTED_BIND;
     }
 
     static boolean isSynthetic(byte kind) {
@@ -107,7 +109,7 @@ final class RequestTracker {
     /** Extended-protocol requests: an error in one makes PostgreSQL skip the rest up to Sync. */
     static boolean isExtended(byte kind) {
         return kind >= PARSE && kind <= CLOSE || kind == INJECTED_PARSE || kind == INJECTED_CLOSE
-                || isSynthetic(kind);
+                || kind == INJECTED_BIND || isSynthetic(kind);
     }
 
     void clear() {

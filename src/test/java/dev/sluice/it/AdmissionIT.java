@@ -39,6 +39,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Priority admission, deadlines, the circuit breaker, safe retries and the adaptive limit, driven
@@ -406,10 +408,11 @@ class AdmissionIT {
         }
     }
 
-    @Test
-    void serializationFailure_inAutocommitSimpleQuery_isRetriedTransparently() throws Exception {
+    @ParameterizedTest(name = "preferQueryMode={0}")
+    @ValueSource(strings = {"simple", "extended"})
+    void serializationFailure_inAutocommitStatement_isRetriedTransparently(String queryMode) throws Exception {
         try (ProxyServer proxy = start(2, a -> a);
-             Connection c = connect(proxy, "retry", "preferQueryMode", "simple");
+             Connection c = connect(proxy, "retry", "preferQueryMode", queryMode);
              Statement s = c.createStatement()) {
             long before = sequenceValue();
             // the next call fails, the one after succeeds: the client sees only the success
@@ -421,10 +424,11 @@ class AdmissionIT {
         }
     }
 
-    @Test
-    void serializationFailure_insideExplicitTransaction_isNotRetried() throws Exception {
+    @ParameterizedTest(name = "preferQueryMode={0}")
+    @ValueSource(strings = {"simple", "extended"})
+    void serializationFailure_insideExplicitTransaction_isNotRetried(String queryMode) throws Exception {
         try (ProxyServer proxy = start(2, a -> a);
-             Connection c = connect(proxy, "retry", "preferQueryMode", "simple");
+             Connection c = connect(proxy, "retry", "preferQueryMode", queryMode);
              Statement s = c.createStatement()) {
             long before = sequenceValue();
             s.execute("BEGIN");
@@ -436,10 +440,11 @@ class AdmissionIT {
         }
     }
 
-    @Test
-    void serializationFailure_afterRowsReachedTheClient_isNotRetried() throws Exception {
+    @ParameterizedTest(name = "preferQueryMode={0}")
+    @ValueSource(strings = {"simple", "extended"})
+    void serializationFailure_afterRowsReachedTheClient_isNotRetried(String queryMode) throws Exception {
         try (ProxyServer proxy = start(2, a -> a);
-             Connection c = connect(proxy, "retry", "preferQueryMode", "simple");
+             Connection c = connect(proxy, "retry", "preferQueryMode", queryMode);
              Statement s = c.createStatement()) {
             long before = sequenceValue();
             assertThatThrownBy(() -> {
@@ -454,11 +459,12 @@ class AdmissionIT {
         }
     }
 
-    @Test
-    void realDeadlock_betweenTwoAutocommitStatements_isRetriedAndBothSucceed() throws Exception {
+    @ParameterizedTest(name = "preferQueryMode={0}")
+    @ValueSource(strings = {"simple", "extended"})
+    void realDeadlock_betweenTwoAutocommitStatements_isRetriedAndBothSucceed(String queryMode) throws Exception {
         try (ProxyServer proxy = start(4, a -> a);
-             Connection a = connect(proxy, "deadlock-a", "preferQueryMode", "simple");
-             Connection b = connect(proxy, "deadlock-b", "preferQueryMode", "simple")) {
+             Connection a = connect(proxy, "deadlock-a", "preferQueryMode", queryMode);
+             Connection b = connect(proxy, "deadlock-b", "preferQueryMode", queryMode)) {
             long deadlocksBefore = deadlocks();
             Future<?> fa = pool.submit(() -> a.createStatement()
                     .execute("SELECT pg_advisory_xact_lock(71), pg_sleep(0.5), pg_advisory_xact_lock(72)"));
