@@ -84,7 +84,9 @@ final class ConfigBuilder {
         ClientTls clientTls = clientTls();
         ServerTls serverTls = serverTls();
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission(pool));
+                maxMessageLength, shutdownTimeout, ioThreads, admission(pool),
+                new SluiceConfig.StatsConfig(Values.choice(label(Setting.STATS_ENABLED), text(Setting.STATS_ENABLED),
+                        SWITCH_NAMES, SWITCHES), integer(Setting.STATS_MAX_FINGERPRINTS, 1, 1_000_000)));
     }
 
     private static final Map<Priority, Setting> WAIT_TIMEOUTS = Map.of(

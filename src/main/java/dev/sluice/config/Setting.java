@@ -50,11 +50,13 @@ enum Setting {
     ADMISSION_RATE_BURST("admission.rate_burst", "10"),
     ADMISSION_MODE("admission.mode", "auto"),
     ADMISSION_RETRY_ATTEMPTS("admission.retry_attempts", "3"),
-    ADMISSION_SHARES("admission.shares", null);
+    ADMISSION_SHARES("admission.shares", null),
+    STATS_ENABLED("stats.enabled", "on"),
+    STATS_MAX_FINGERPRINTS("stats.max_fingerprints", "5000");
 
     /** Mappings that group settings; a scalar in their place is an error. */
     static final Set<String> SECTIONS = Set.of("pool", "tls", "tls.client", "tls.server", "admission",
-            "admission.wait_timeout");
+            "admission.wait_timeout", "stats");
 
     private final String path;
     private final String defaultText;

@@ -34,11 +34,27 @@ public record SluiceConfig(
         int maxMessageLength,
         Duration shutdownTimeout,
         int ioThreads,
-        AdmissionConfig admission) {
+        AdmissionConfig admission,
+        StatsConfig stats) {
 
     public SluiceConfig {
         users = List.copyOf(users);
         databases = List.copyOf(databases);
+    }
+
+    /** Per-query statistics: whether statements are fingerprinted and timed, and how many fingerprints are kept. */
+    public record StatsConfig(boolean enabled, int maxFingerprints) {
+        public static StatsConfig defaults() {
+            return new StatsConfig(true, 5000);
+        }
+    }
+
+    /** A configuration with the default statistics settings. */
+    public SluiceConfig(HostPort listen, HostPort adminListen, AuthType authType, List<UserConfig> users,
+                        List<DatabaseConfig> databases, PoolConfig pool, ClientTls clientTls, ServerTls serverTls,
+                        int maxMessageLength, Duration shutdownTimeout, int ioThreads, AdmissionConfig admission) {
+        this(listen, adminListen, authType, users, databases, pool, clientTls, serverTls, maxMessageLength,
+                shutdownTimeout, ioThreads, admission, StatsConfig.defaults());
     }
 
     /** A configuration with the default admission settings (every class waits {@code pool.acquire_timeout}). */
@@ -52,7 +68,13 @@ public record SluiceConfig(
     /** The same configuration with other admission settings. */
     public SluiceConfig withAdmission(AdmissionConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, a);
+                maxMessageLength, shutdownTimeout, ioThreads, a, stats);
+    }
+
+    /** The same configuration with other statistics settings. */
+    public SluiceConfig withStats(StatsConfig s) {
+        return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
+                maxMessageLength, shutdownTimeout, ioThreads, admission, s);
     }
 
     /** The user entry with this name, if configured. */

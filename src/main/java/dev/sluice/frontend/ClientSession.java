@@ -168,7 +168,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         this.proxy = proxy;
         this.config = proxy.config();
         this.traffic = proxy.traffic();
-        this.timer = proxy.queryStats() == null ? null : new StatementTimer(proxy.queryStats());
+        this.timer = config.stats().enabled() ? new StatementTimer(proxy.queryStats()) : null;
         this.fromServer = new FrameBuffer(config.maxMessageLength());
     }
 

@@ -69,7 +69,7 @@ public final class ProxyServer implements AutoCloseable {
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private final Traffic traffic = new Traffic();
-    private final QueryStats queryStats = new QueryStats();
+    private final QueryStats queryStats;
     private volatile AdminConsole console;
     private volatile Supplier<ReloadReport> reloader;
     private Channel listener;
@@ -87,6 +87,7 @@ public final class ProxyServer implements AutoCloseable {
             serverChannelClass = NioServerSocketChannel.class;
             channelClass = NioSocketChannel.class;
         }
+        this.queryStats = new QueryStats(config.stats().maxFingerprints(), System::nanoTime);
         this.clientSsl = clientSslContext(config.clientTls());
         this.classifier = new Classifier(config.admission().rules(), config.admission().defaultPriority());
         this.pools = new Pools(config, group, channelClass, serverSslContext(config.serverTls()));

@@ -169,4 +169,17 @@ class QueryStatsIT {
         assertThat(r.calls()).isEqualTo(1);
         assertThat(r.waitNanos()).isPositive().isLessThanOrEqualTo(r.totalNanos());
     }
+
+    @Test
+    void statisticsOff_recordNothingPerFingerprint_whileTrafficIsStillCounted() throws Exception {
+        proxy = ProxyServer.start(TestConfig.forPostgres(TestPostgres.shared()).build()
+                .withStats(new dev.sluice.config.SluiceConfig.StatsConfig(false, 100)));
+        try (Connection c = ProxyClients.connect(proxy); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM stats_items")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getLong(1)).isEqualTo(100);
+        }
+        assertThat(proxy.queryStats().size()).isZero();
+        assertThat(proxy.traffic().queries()).isPositive();
+    }
 }
