@@ -54,6 +54,7 @@ public final class AdminServer implements AutoCloseable {
 
     private AdminServer(ProxyServer proxy, HostPort listen) throws InterruptedException {
         new StatusRoutes(proxy).register(this);
+        new MetricsRoutes(proxy).register(this);
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
