@@ -563,7 +563,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     public void failed(String sqlState, String message) {
         acquiring = false;
         acquireTicket = null;
-        traffic.refusal(sqlState);
         if (phase == Phase.CLOSED) {
             return;
         }
@@ -571,6 +570,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             fatal(sqlState, message);
             return;
         }
+        traffic.refusal(sqlState);
         // The client keeps its connection: answer what it sent with one error, as PostgreSQL
         // would after a failed statement, and drop the messages up to its next Sync.
         channel.config().setAutoRead(true);
@@ -1730,6 +1730,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             return;
         }
         phase = Phase.CLOSED;
+        traffic.refusal(sqlState);
         channel.writeAndFlush(Messages.errorResponse(channel.alloc(), "FATAL", sqlState, message))
                 .addListener(ChannelFutureListener.CLOSE);
     }

@@ -90,7 +90,7 @@ public final class ProxyServer implements AutoCloseable {
         this.queryStats = new QueryStats(config.stats().maxFingerprints(), System::nanoTime);
         this.clientSsl = clientSslContext(config.clientTls());
         this.classifier = new Classifier(config.admission().rules(), config.admission().defaultPriority());
-        this.pools = new Pools(config, group, channelClass, serverSslContext(config.serverTls()));
+        this.pools = new Pools(config, group, channelClass, serverSslContext(config.serverTls()), traffic);
     }
 
     /** Binds the client port and starts serving; returns once the port is bound. */

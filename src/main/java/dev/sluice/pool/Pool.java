@@ -12,6 +12,7 @@ import dev.sluice.config.AdmissionConfig;
 import dev.sluice.config.SluiceConfig.PoolConfig;
 import dev.sluice.config.SluiceConfig.PoolMode;
 import dev.sluice.protocol.SqlState;
+import dev.sluice.stats.Traffic;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import java.util.ArrayDeque;
@@ -59,6 +60,7 @@ public final class Pool implements ServerConnection.Owner {
     private final TokenBucket rateLimit;
     private final Class<? extends SocketChannel> channelClass;
     private final LoopIndex loops;
+    private final Traffic traffic;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final ArrayDeque<ServerConnection>[] idle;
@@ -86,7 +88,8 @@ public final class Pool implements ServerConnection.Owner {
     @SuppressWarnings({"unchecked", "rawtypes"})
     Pool(String database, String user, ServerEndpoint endpoint, PoolMode mode, int size, PoolConfig config,
          AdmissionConfig admission, Upstream upstream, TokenBucket rateLimit, Class<? extends SocketChannel> channelClass,
-         LoopIndex loops) {
+         LoopIndex loops, Traffic traffic) {
+        this.traffic = traffic;
         this.name = database + "/" + user;
         this.database = database;
         this.user = user;
@@ -557,6 +560,7 @@ public final class Pool implements ServerConnection.Owner {
 
     @Override
     public void serverReady(ServerConnection s) {
+        traffic.serverLogin();
         upstream.breaker().onSuccess();
         if (serverParams == null) {
             serverParams = Map.copyOf(s.params());

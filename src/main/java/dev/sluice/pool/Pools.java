@@ -7,6 +7,7 @@ import dev.sluice.backend.ServerEndpoint;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.SluiceConfig.DatabaseConfig;
 import dev.sluice.config.SluiceConfig.PoolMode;
+import dev.sluice.stats.Traffic;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
@@ -30,12 +31,14 @@ public final class Pools implements AutoCloseable {
     private final ConcurrentHashMap<String, Pool> pools = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Upstream> upstreams = new ConcurrentHashMap<>();
     private final TokenBucket rateLimit;
+    private final Traffic traffic;
     private final ScheduledFuture<?> upkeep;
     private final ScheduledFuture<?> expiry;
 
     public Pools(SluiceConfig config, EventLoopGroup group, Class<? extends SocketChannel> channelClass,
-                 SslContext serverSsl) {
+                 SslContext serverSsl, Traffic traffic) {
         this.config = config;
+        this.traffic = traffic;
         this.group = group;
         this.channelClass = channelClass;
         this.serverSsl = serverSsl;
@@ -109,7 +112,7 @@ public final class Pools implements AutoCloseable {
         Upstream upstream = upstreams.computeIfAbsent(db.host() + ":" + db.port(),
                 label -> new Upstream(label, config.admission(), upstreamLimit(db), Ticker.system()));
         return new Pool(db.name(), clientUser, endpoint, mode, size, config.pool(), config.admission(),
-                upstream, rateLimit, channelClass, loops);
+                upstream, rateLimit, channelClass, loops, traffic);
     }
 
     /** The most server connections all pools of {@code db}'s upstream may have: the adaptive limit's ceiling. */

@@ -142,7 +142,11 @@ public final class Traffic {
         return n;
     }
 
-    /** Refusals Sluice raised itself, by SQLSTATE, sorted by code. */
+    /**
+     * Refusals and disconnections Sluice raised itself, by SQLSTATE, sorted by code: admission
+     * (53300, 57014, 08006), login (28P01, 28000, 3D000, 42501), protocol violations (08P01),
+     * shutdown and operator actions (57P01).
+     */
     public Map<String, Long> refusals() {
         return sums(refusals);
     }
@@ -157,7 +161,11 @@ public final class Traffic {
         return waitNanos[priority.ordinal()].sum();
     }
 
-    /** Distribution of query latencies, as Sluice saw them (waiting included). */
+    /**
+     * Distribution of request latencies: from the first message sent to PostgreSQL to the
+     * ReadyForQuery that ends the request (the wait for a server connection is not included; it
+     * is in {@link #waitLatency()}).
+     */
     public LatencyHistogram queryLatency() {
         return queryLatency;
     }
