@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param shutdownTimeout  how long SIGTERM lets transactions in flight finish
  * @param ioThreads        Netty event-loop threads; 0 means one per two cores (at least one)
  * @param admission        who gets a server connection when there are not enough
+ * @param console          who may use the admin console ({@code admin_users}, {@code stats_users})
  */
 public record SluiceConfig(
         HostPort listen,
@@ -34,11 +35,20 @@ public record SluiceConfig(
         int maxMessageLength,
         Duration shutdownTimeout,
         int ioThreads,
-        AdmissionConfig admission) {
+        AdmissionConfig admission,
+        ConsoleConfig console) {
 
     public SluiceConfig {
         users = List.copyOf(users);
         databases = List.copyOf(databases);
+    }
+
+    /** A configuration whose admin console admits nobody. */
+    public SluiceConfig(HostPort listen, HostPort adminListen, AuthType authType, List<UserConfig> users,
+                        List<DatabaseConfig> databases, PoolConfig pool, ClientTls clientTls, ServerTls serverTls,
+                        int maxMessageLength, Duration shutdownTimeout, int ioThreads, AdmissionConfig admission) {
+        this(listen, adminListen, authType, users, databases, pool, clientTls, serverTls, maxMessageLength,
+                shutdownTimeout, ioThreads, admission, ConsoleConfig.NONE);
     }
 
     /** A configuration with the default admission settings (every class waits {@code pool.acquire_timeout}). */
@@ -52,7 +62,13 @@ public record SluiceConfig(
     /** The same configuration with other admission settings. */
     public SluiceConfig withAdmission(AdmissionConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, a);
+                maxMessageLength, shutdownTimeout, ioThreads, a, console);
+    }
+
+    /** The same configuration with other admin console users. */
+    public SluiceConfig withConsole(ConsoleConfig c) {
+        return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
+                maxMessageLength, shutdownTimeout, ioThreads, admission, c);
     }
 
     /** The user entry with this name, if configured. */
@@ -173,6 +189,33 @@ public record SluiceConfig(
             Duration acquireTimeout, Duration connectTimeout, Duration serverLifetime,
             Duration serverIdleTimeout, Duration serverCheckDelay, Duration idleInTransactionTimeout,
             String serverResetQuery, int preparedStatementCacheSize) {
+    }
+
+    /**
+     * Who may use the admin console (database {@code sluice} or {@code pgbouncer}), as PgBouncer's
+     * settings of the same names. Both log in like any user (they must be in {@code users}).
+     *
+     * @param adminUsers may run every console command
+     * @param statsUsers may run the SHOW commands only
+     */
+    public record ConsoleConfig(List<String> adminUsers, List<String> statsUsers) {
+        /** Nobody may use the console. */
+        public static final ConsoleConfig NONE = new ConsoleConfig(List.of(), List.of());
+
+        public ConsoleConfig {
+            adminUsers = List.copyOf(adminUsers);
+            statsUsers = List.copyOf(statsUsers);
+        }
+
+        /** Whether {@code user} may log in to the console at all. */
+        public boolean allows(String user) {
+            return adminUsers.contains(user) || statsUsers.contains(user);
+        }
+
+        /** Whether {@code user} may run every command (not only SHOW). */
+        public boolean isAdmin(String user) {
+            return adminUsers.contains(user);
+        }
     }
 
     /** TLS towards clients: {@code disable}, {@code allow} (client chooses) or {@code require}. */
