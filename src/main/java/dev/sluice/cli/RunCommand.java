@@ -1,9 +1,11 @@
 package dev.sluice.cli;
 
 import dev.sluice.admin.AdminServer;
+import dev.sluice.admin.Console;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.config.SluiceConfig.ConsoleConfig;
 import dev.sluice.config.SluiceConfig.DatabaseConfig;
 import dev.sluice.config.SluiceConfig.HostPort;
 import dev.sluice.config.SluiceConfig.UserConfig;
@@ -81,6 +83,14 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--user", paramLabel = "NAME:PASSWORD", description = "A user (repeatable); replaces a file user of that name.")
     List<String> users = new ArrayList<>();
 
+    @Option(names = "--admin-users", paramLabel = "NAME[,NAME...]",
+            description = "admin_users: users who may run every admin console command (psql ... sluice).")
+    String adminUsers;
+
+    @Option(names = "--stats-users", paramLabel = "NAME[,NAME...]",
+            description = "stats_users: users who may run the console's SHOW commands only.")
+    String statsUsers;
+
     @Option(names = "--tls-mode", paramLabel = "disable|allow|require", description = "tls.client.mode")
     String tlsMode;
 
@@ -147,6 +157,8 @@ final class RunCommand implements Callable<Integer> {
         put(flags, "pool.size", poolSize);
         put(flags, "pool.max_client_conn", maxClientConn);
         put(flags, "auth_type", authType);
+        put(flags, "admin_users", adminUsers);
+        put(flags, "stats_users", statsUsers);
         put(flags, "tls.client.mode", tlsMode);
         put(flags, "tls.client.cert_file", tlsCert);
         put(flags, "tls.client.key_file", tlsKey);
@@ -212,15 +224,18 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
+        Console console = Console.install(server, VersionCommand.version());
         AdminServer admin;
         try {
             admin = AdminServer.start(server, config.adminListen());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            console.close();
             server.close();
             closeQuietly(demo);
             return 1;
         } catch (RuntimeException e) {
+            console.close();
             server.close();
             closeQuietly(demo);
             err.println("sluice: cannot start: " + e.getMessage());
@@ -232,6 +247,7 @@ final class RunCommand implements Callable<Integer> {
                 Files.writeString(pidfile, ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
             } catch (IOException e) {
                 admin.close();
+                console.close();
                 server.close();
                 closeQuietly(demo);
                 err.println("sluice: cannot write the pidfile " + pidfile + ": " + e.getMessage());
@@ -247,6 +263,7 @@ final class RunCommand implements Callable<Integer> {
             try {
                 LOG.info("Shutting down (waiting at most {} ms for transactions in flight)", running.shutdownTimeout().toMillis());
                 server.shutdownGracefully(running.shutdownTimeout());
+                console.close();
                 admin.close();
             } finally {
                 closeQuietly(demoToClose);
@@ -285,9 +302,15 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /** The configuration plus the demo database and its user (replacing a user of that name). */
+    /**
+     * The configuration plus the demo database and its user (replacing a user of that name); the
+     * demo user is an admin user of the console too, so {@code psql ... sluice} works at once.
+     */
     static SluiceConfig withDemo(SluiceConfig c, DemoDatabase demo) {
-        UserConfig demoUser = demo.user();
+        return withDemo(c, demo.database(), demo.user());
+    }
+
+    static SluiceConfig withDemo(SluiceConfig c, DatabaseConfig database, UserConfig demoUser) {
         List<UserConfig> users = new ArrayList<>();
         for (UserConfig u : c.users()) {
             if (!u.name().equals(demoUser.name())) {
@@ -295,9 +318,13 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         users.add(demoUser);
-        return new SluiceConfig(c.listen(), c.adminListen(), c.authType(), users, List.of(demo.database()),
-                c.pool(), c.clientTls(), c.serverTls(), c.maxMessageLength(), c.shutdownTimeout(), c.ioThreads())
-                .withAdmission(c.admission()); // the demo keeps the admission settings it was given
+        List<String> admins = new ArrayList<>(c.console().adminUsers());
+        if (!admins.contains(demoUser.name())) {
+            admins.add(demoUser.name());
+        }
+        return new SluiceConfig(c.listen(), c.adminListen(), c.authType(), users, List.of(database),
+                c.pool(), c.clientTls(), c.serverTls(), c.maxMessageLength(), c.shutdownTimeout(), c.ioThreads(),
+                c.admission(), c.stats(), new ConsoleConfig(admins, c.console().statsUsers()));
     }
 
     /** The line printed once the port is bound: a ready-to-paste psql command in demo mode. */

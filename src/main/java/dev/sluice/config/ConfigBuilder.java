@@ -11,6 +11,7 @@ import dev.sluice.config.RawConfig.Raw;
 import dev.sluice.config.SluiceConfig.AuthType;
 import dev.sluice.config.SluiceConfig.ClientTls;
 import dev.sluice.config.SluiceConfig.ClientTlsMode;
+import dev.sluice.config.SluiceConfig.ConsoleConfig;
 import dev.sluice.config.SluiceConfig.DatabaseConfig;
 import dev.sluice.config.SluiceConfig.HostPort;
 import dev.sluice.config.SluiceConfig.PoolConfig;
@@ -25,9 +26,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -86,7 +89,41 @@ final class ConfigBuilder {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
                 maxMessageLength, shutdownTimeout, ioThreads, admission(pool),
                 new SluiceConfig.StatsConfig(Values.choice(label(Setting.STATS_ENABLED), text(Setting.STATS_ENABLED),
-                        SWITCH_NAMES, SWITCHES), integer(Setting.STATS_MAX_FINGERPRINTS, 1, 1_000_000)));
+                        SWITCH_NAMES, SWITCHES), integer(Setting.STATS_MAX_FINGERPRINTS, 1, 1_000_000)),
+                console(users, authType));
+    }
+
+    private ConsoleConfig console(List<UserConfig> users, AuthType authType) throws ConfigException {
+        List<String> admins = names(Setting.ADMIN_USERS);
+        List<String> stats = names(Setting.STATS_USERS);
+        if (authType != AuthType.TRUST) {
+            for (Setting s : List.of(Setting.ADMIN_USERS, Setting.STATS_USERS)) {
+                for (String name : s == Setting.ADMIN_USERS ? admins : stats) {
+                    if (users.stream().noneMatch(u -> u.name().equals(name))) {
+                        warnings.accept(label(s) + ": user " + Values.show(name)
+                                + " is not in users, so it cannot log in to the console");
+                    }
+                }
+            }
+        }
+        return new ConsoleConfig(admins, stats);
+    }
+
+    /** A comma-separated list of user names; repeats are dropped. */
+    private List<String> names(Setting s) throws ConfigException {
+        Optional<String> text = optional(s);
+        if (text.isEmpty()) {
+            return List.of();
+        }
+        Set<String> names = new LinkedHashSet<>();
+        for (String name : text.get().split(",", -1)) {
+            if (name.isBlank()) {
+                throw new ConfigException(label(s) + ": " + Values.show(text.get())
+                        + " is not allowed (expected user names separated by commas, e.g. admin,ops)");
+            }
+            names.add(name.strip());
+        }
+        return List.copyOf(names);
     }
 
     private static final Map<Priority, Setting> WAIT_TIMEOUTS = Map.of(

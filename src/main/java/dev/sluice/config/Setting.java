@@ -1,5 +1,6 @@
 package dev.sluice.config;
 
+import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -16,6 +17,8 @@ enum Setting {
     MAX_MESSAGE_LENGTH("max_message_length", "64MB"),
     SHUTDOWN_TIMEOUT("shutdown_timeout", "30s"),
     IO_THREADS("io_threads", "0"),
+    ADMIN_USERS("admin_users", null),
+    STATS_USERS("stats_users", null),
     POOL_MODE("pool.mode", "transaction"),
     POOL_SIZE("pool.size", "20"),
     POOL_MIN_IDLE("pool.min_idle", "0"),
@@ -53,6 +56,9 @@ enum Setting {
     ADMISSION_SHARES("admission.shares", null),
     STATS_ENABLED("stats.enabled", "on"),
     STATS_MAX_FINGERPRINTS("stats.max_fingerprints", "5000");
+
+    /** Settings that hold a list of names: a YAML list, or one comma-separated value. */
+    static final Set<Setting> LISTS = EnumSet.of(ADMIN_USERS, STATS_USERS);
 
     /** Mappings that group settings; a scalar in their place is an error. */
     static final Set<String> SECTIONS = Set.of("pool", "tls", "tls.client", "tls.server", "admission",

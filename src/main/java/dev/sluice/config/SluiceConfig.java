@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param shutdownTimeout  how long SIGTERM lets transactions in flight finish
  * @param ioThreads        Netty event-loop threads; 0 means one per two cores (at least one)
  * @param admission        who gets a server connection when there are not enough
+ * @param console          who may use the admin console ({@code admin_users}, {@code stats_users})
  */
 public record SluiceConfig(
         HostPort listen,
@@ -35,7 +36,8 @@ public record SluiceConfig(
         Duration shutdownTimeout,
         int ioThreads,
         AdmissionConfig admission,
-        StatsConfig stats) {
+        StatsConfig stats,
+        ConsoleConfig console) {
 
     public SluiceConfig {
         users = List.copyOf(users);
@@ -49,12 +51,12 @@ public record SluiceConfig(
         }
     }
 
-    /** A configuration with the default statistics settings. */
+    /** A configuration with the default statistics settings and an admin console that admits nobody. */
     public SluiceConfig(HostPort listen, HostPort adminListen, AuthType authType, List<UserConfig> users,
                         List<DatabaseConfig> databases, PoolConfig pool, ClientTls clientTls, ServerTls serverTls,
                         int maxMessageLength, Duration shutdownTimeout, int ioThreads, AdmissionConfig admission) {
         this(listen, adminListen, authType, users, databases, pool, clientTls, serverTls, maxMessageLength,
-                shutdownTimeout, ioThreads, admission, StatsConfig.defaults());
+                shutdownTimeout, ioThreads, admission, StatsConfig.defaults(), ConsoleConfig.NONE);
     }
 
     /** A configuration with the default admission settings (every class waits {@code pool.acquire_timeout}). */
@@ -68,13 +70,19 @@ public record SluiceConfig(
     /** The same configuration with other admission settings. */
     public SluiceConfig withAdmission(AdmissionConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, a, stats);
+                maxMessageLength, shutdownTimeout, ioThreads, a, stats, console);
     }
 
     /** The same configuration with other statistics settings. */
     public SluiceConfig withStats(StatsConfig s) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission, s);
+                maxMessageLength, shutdownTimeout, ioThreads, admission, s, console);
+    }
+
+    /** The same configuration with other admin console users. */
+    public SluiceConfig withConsole(ConsoleConfig c) {
+        return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
+                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, c);
     }
 
     /** The user entry with this name, if configured. */
@@ -195,6 +203,33 @@ public record SluiceConfig(
             Duration acquireTimeout, Duration connectTimeout, Duration serverLifetime,
             Duration serverIdleTimeout, Duration serverCheckDelay, Duration idleInTransactionTimeout,
             String serverResetQuery, int preparedStatementCacheSize) {
+    }
+
+    /**
+     * Who may use the admin console (database {@code sluice} or {@code pgbouncer}), as PgBouncer's
+     * settings of the same names. Both log in like any user (they must be in {@code users}).
+     *
+     * @param adminUsers may run every console command
+     * @param statsUsers may run the SHOW commands only
+     */
+    public record ConsoleConfig(List<String> adminUsers, List<String> statsUsers) {
+        /** Nobody may use the console. */
+        public static final ConsoleConfig NONE = new ConsoleConfig(List.of(), List.of());
+
+        public ConsoleConfig {
+            adminUsers = List.copyOf(adminUsers);
+            statsUsers = List.copyOf(statsUsers);
+        }
+
+        /** Whether {@code user} may log in to the console at all. */
+        public boolean allows(String user) {
+            return adminUsers.contains(user) || statsUsers.contains(user);
+        }
+
+        /** Whether {@code user} may run every command (not only SHOW). */
+        public boolean isAdmin(String user) {
+            return adminUsers.contains(user);
+        }
     }
 
     /** TLS towards clients: {@code disable}, {@code allow} (client chooses) or {@code require}. */

@@ -90,6 +90,10 @@ final class YamlReader {
                 if (setting.isEmpty()) {
                     throw unknownKey(path, knownPaths());
                 }
+                if (value instanceof Sequence seq && Setting.LISTS.contains(setting.get())) {
+                    into.settings.put(setting.get(), new Raw(joinNames(path, seq), path));
+                    continue;
+                }
                 if (!(value instanceof Scalar s)) {
                     throw new ConfigException(path + ": " + describe(value) + " is not allowed (expected a single value)");
                 }
@@ -98,6 +102,20 @@ final class YamlReader {
                 }
             }
         }
+    }
+
+    /** A YAML list of names as the comma-separated text the other sources use. */
+    private static String joinNames(String path, Sequence seq) throws ConfigException {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < seq.items().size(); i++) {
+            Node item = seq.items().get(i);
+            if (!(item instanceof Scalar s) || s.text() == null || s.text().isBlank() || s.text().indexOf(',') >= 0) {
+                throw new ConfigException(path + "[" + i + "]: " + describe(item)
+                        + " is not allowed (expected a user name without commas)");
+            }
+            names.add(s.text().strip());
+        }
+        return String.join(",", names);
     }
 
     private static void entries(String list, Node value, Set<String> fields, List<Entry> target)

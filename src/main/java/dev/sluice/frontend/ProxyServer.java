@@ -301,27 +301,18 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
-     * Pauses the pools of {@code database}, or every pool when it is null (PgBouncer's PAUSE).
+     * Pauses the pools of {@code database}, or every pool when it is null (PgBouncer's PAUSE);
+     * pools created later for a paused database start paused.
      *
      * @return completes once none of those pools has a server connection lent out
      */
     public CompletableFuture<Void> pause(String database) {
-        List<CompletableFuture<Void>> all = new ArrayList<>();
-        for (Pool p : pools.all()) {
-            if (database == null || p.database().equals(database)) {
-                all.add(p.pause());
-            }
-        }
-        return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]));
+        return pools.pause(database);
     }
 
     /** Resumes the pools of {@code database}, or every pool when it is null. */
     public void resume(String database) {
-        for (Pool p : pools.all()) {
-            if (database == null || p.database().equals(database)) {
-                p.resume();
-            }
-        }
+        pools.resume(database);
     }
 
     /**

@@ -15,6 +15,8 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -34,6 +36,8 @@ public final class Pools implements AutoCloseable {
     private final Traffic traffic;
     private final ScheduledFuture<?> upkeep;
     private final ScheduledFuture<?> expiry;
+    private final Set<String> pausedDatabases = ConcurrentHashMap.newKeySet();
+    private volatile boolean pausedAll;
 
     public Pools(SluiceConfig config, EventLoopGroup group, Class<? extends SocketChannel> channelClass,
                  SslContext serverSsl, Traffic traffic) {
@@ -75,7 +79,13 @@ public final class Pools implements AutoCloseable {
         String key = database + '\u0000' + user;
         Pool p = pools.get(key);
         if (p == null) {
-            p = pools.computeIfAbsent(key, k -> create(db.get(), user));
+            p = pools.computeIfAbsent(key, k -> {
+                Pool created = create(db.get(), user);
+                if (pausedAll || pausedDatabases.contains(database)) {
+                    created.pause(); // a database paused before its first client stays paused
+                }
+                return created;
+            });
         }
         return Optional.of(p);
     }
@@ -124,6 +134,42 @@ public final class Pools implements AutoCloseable {
             }
         }
         return Math.max(1, sum);
+    }
+
+    /**
+     * Pauses the pools of {@code database} (every pool when null), those created later included,
+     * until {@link #resume}.
+     *
+     * @return completes once none of those pools has a server connection lent out
+     */
+    public CompletableFuture<Void> pause(String database) {
+        if (database == null) {
+            pausedAll = true;
+        } else {
+            pausedDatabases.add(database);
+        }
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (Pool p : pools.values()) {
+            if (database == null || p.database().equals(database)) {
+                all.add(p.pause());
+            }
+        }
+        return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]));
+    }
+
+    /** Resumes the pools of {@code database}, or every pool when it is null. */
+    public void resume(String database) {
+        if (database == null) {
+            pausedAll = false;
+            pausedDatabases.clear();
+        } else {
+            pausedDatabases.remove(database);
+        }
+        for (Pool p : pools.values()) {
+            if (database == null || p.database().equals(database) && !pausedAll) {
+                p.resume();
+            }
+        }
     }
 
     /** Every pool created so far. */

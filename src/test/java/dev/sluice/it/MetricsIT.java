@@ -75,7 +75,7 @@ class MetricsIT {
         AdmissionConfig admission = new AdmissionConfig(a.queueSize(), timeouts, a.agingStep(),
                 List.of(Classifier.Rule.parse("application_name=" + LOW_APP + ":low")), a.defaultPriority(),
                 a.adaptiveLimit(), a.minLimit(), a.breakerFailures(), a.breakerCoolDown(), a.rateLimit(), a.rateBurst(),
-                a.forcedMode(), a.retryAttempts());
+                a.forcedMode(), a.retryAttempts(), a.shares());
         proxy = ProxyServer.start(base.withAdmission(admission));
         admin = AdminServer.start(proxy, base.adminListen());
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
