@@ -64,6 +64,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--admin-listen", paramLabel = "HOST:PORT", description = "Admin HTTP address (admin_listen).")
     String adminListen;
 
+    @Option(names = "--admin-token", paramLabel = "TOKEN",
+            description = "Bearer token of the admin HTTP API (admin_token); prefer SLUICE_ADMIN_TOKEN, which ps does not show.")
+    String adminToken;
+
     @Option(names = "--upstream", paramLabel = "URL",
             description = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DB: adds that database and user.")
     String upstream;
@@ -152,6 +156,7 @@ final class RunCommand implements Callable<Integer> {
         }
         put(flags, "listen", listen);
         put(flags, "admin_listen", adminListen);
+        put(flags, "admin_token", adminToken);
         put(flags, "upstream", upstream);
         put(flags, "pool.mode", poolMode);
         put(flags, "pool.size", poolSize);
@@ -324,7 +329,8 @@ final class RunCommand implements Callable<Integer> {
         }
         return new SluiceConfig(c.listen(), c.adminListen(), c.authType(), users, List.of(database),
                 c.pool(), c.clientTls(), c.serverTls(), c.maxMessageLength(), c.shutdownTimeout(), c.ioThreads(),
-                c.admission(), c.stats(), new ConsoleConfig(admins, c.console().statsUsers()));
+                c.admission(), c.stats(), new ConsoleConfig(admins, c.console().statsUsers()), c.admin());
+        // (keeps the admission, statistics and admin settings, the admin token above all)
     }
 
     /** The line printed once the port is bound: a ready-to-paste psql command in demo mode. */

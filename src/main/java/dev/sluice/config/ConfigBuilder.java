@@ -48,6 +48,7 @@ final class ConfigBuilder {
     static final int MAX_STATEMENT_CACHE = 1_000_000;
     static final long MIN_MESSAGE_LENGTH = 1L << 10;
     static final long MAX_MESSAGE_LENGTH = 1L << 30;
+    static final int MIN_TOKEN_LENGTH = 16;
     private static final Duration SHORT_LIFETIME = Duration.ofSeconds(30);
     private static final Pattern MD5_HASH = Pattern.compile("md5[0-9a-f]{32}");
     private static final Pattern SCRAM_VERIFIER =
@@ -90,7 +91,7 @@ final class ConfigBuilder {
                 maxMessageLength, shutdownTimeout, ioThreads, admission(pool),
                 new SluiceConfig.StatsConfig(Values.choice(label(Setting.STATS_ENABLED), text(Setting.STATS_ENABLED),
                         SWITCH_NAMES, SWITCHES), integer(Setting.STATS_MAX_FINGERPRINTS, 1, 1_000_000)),
-                console(users, authType));
+                console(users, authType), admin(adminListen));
     }
 
     private ConsoleConfig console(List<UserConfig> users, AuthType authType) throws ConfigException {
@@ -124,6 +125,21 @@ final class ConfigBuilder {
             names.add(name.strip());
         }
         return List.copyOf(names);
+    }
+
+    /** The admin token; refused when missing while the admin API listens beyond loopback. */
+    private AdminConfig admin(HostPort adminListen) throws ConfigException {
+        Optional<String> token = optional(Setting.ADMIN_TOKEN);
+        if (token.isEmpty() && !AdminConfig.isLoopback(adminListen.host())) {
+            throw new ConfigException(label(Setting.ADMIN_TOKEN) + ": not set (expected a secret token, required because "
+                    + label(Setting.ADMIN_LISTEN) + " " + Values.show(adminListen.toString())
+                    + " is not a loopback address; or listen on 127.0.0.1)");
+        }
+        if (token.isPresent() && token.get().length() < MIN_TOKEN_LENGTH) {
+            warnings.accept(label(Setting.ADMIN_TOKEN) + " is shorter than " + MIN_TOKEN_LENGTH
+                    + " characters; use a long random secret (e.g. openssl rand -hex 32)");
+        }
+        return new AdminConfig(token);
     }
 
     private static final Map<Priority, Setting> WAIT_TIMEOUTS = Map.of(

@@ -91,6 +91,7 @@ public final class ConfigView {
                     .map(r -> r.key() + ":" + r.share().min() + ":" + r.share().max()).toList());
             case STATS_ENABLED -> c.stats().enabled() ? "on" : "off";
             case STATS_MAX_FINGERPRINTS -> String.valueOf(c.stats().maxFingerprints());
+            case ADMIN_TOKEN -> c.admin().token().isPresent() ? "(set)" : "";
         };
     }
 

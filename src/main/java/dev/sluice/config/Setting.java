@@ -13,6 +13,7 @@ import java.util.Set;
 enum Setting {
     LISTEN("listen", "127.0.0.1:6432"),
     ADMIN_LISTEN("admin_listen", "127.0.0.1:6480"),
+    ADMIN_TOKEN("admin_token", null),
     AUTH_TYPE("auth_type", "scram-sha-256"),
     MAX_MESSAGE_LENGTH("max_message_length", "64MB"),
     SHUTDOWN_TIMEOUT("shutdown_timeout", "30s"),

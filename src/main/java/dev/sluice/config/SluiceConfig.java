@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param ioThreads        Netty event-loop threads; 0 means one per two cores (at least one)
  * @param admission        who gets a server connection when there are not enough
  * @param console          who may use the admin console ({@code admin_users}, {@code stats_users})
+ * @param admin            admin API settings besides its address (the bearer token)
  */
 public record SluiceConfig(
         HostPort listen,
@@ -37,7 +38,8 @@ public record SluiceConfig(
         int ioThreads,
         AdmissionConfig admission,
         StatsConfig stats,
-        ConsoleConfig console) {
+        ConsoleConfig console,
+        AdminConfig admin) {
 
     public SluiceConfig {
         users = List.copyOf(users);
@@ -51,12 +53,12 @@ public record SluiceConfig(
         }
     }
 
-    /** A configuration with the default statistics settings and an admin console that admits nobody. */
+    /** A configuration with the default statistics settings, an admin console that admits nobody and no admin token. */
     public SluiceConfig(HostPort listen, HostPort adminListen, AuthType authType, List<UserConfig> users,
                         List<DatabaseConfig> databases, PoolConfig pool, ClientTls clientTls, ServerTls serverTls,
                         int maxMessageLength, Duration shutdownTimeout, int ioThreads, AdmissionConfig admission) {
         this(listen, adminListen, authType, users, databases, pool, clientTls, serverTls, maxMessageLength,
-                shutdownTimeout, ioThreads, admission, StatsConfig.defaults(), ConsoleConfig.NONE);
+                shutdownTimeout, ioThreads, admission, StatsConfig.defaults(), ConsoleConfig.NONE, AdminConfig.none());
     }
 
     /** A configuration with the default admission settings (every class waits {@code pool.acquire_timeout}). */
@@ -70,19 +72,25 @@ public record SluiceConfig(
     /** The same configuration with other admission settings. */
     public SluiceConfig withAdmission(AdmissionConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, a, stats, console);
+                maxMessageLength, shutdownTimeout, ioThreads, a, stats, console, admin);
     }
 
     /** The same configuration with other statistics settings. */
     public SluiceConfig withStats(StatsConfig s) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission, s, console);
+                maxMessageLength, shutdownTimeout, ioThreads, admission, s, console, admin);
     }
 
     /** The same configuration with other admin console users. */
     public SluiceConfig withConsole(ConsoleConfig c) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, c);
+                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, c, admin);
+    }
+
+    /** The same configuration with other admin API settings. */
+    public SluiceConfig withAdmin(AdminConfig a) {
+        return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
+                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, console, a);
     }
 
     /** The user entry with this name, if configured. */
