@@ -49,11 +49,13 @@ enum Setting {
     ADMISSION_RATE_LIMIT("admission.rate_limit", "0"),
     ADMISSION_RATE_BURST("admission.rate_burst", "10"),
     ADMISSION_MODE("admission.mode", "auto"),
-    ADMISSION_RETRY_ATTEMPTS("admission.retry_attempts", "3");
+    ADMISSION_RETRY_ATTEMPTS("admission.retry_attempts", "3"),
+    LOG_FORMAT("log_format", "text"),
+    RELOAD_WATCH("reload.watch", "on");
 
     /** Mappings that group settings; a scalar in their place is an error. */
     static final Set<String> SECTIONS = Set.of("pool", "tls", "tls.client", "tls.server", "admission",
-            "admission.wait_timeout");
+            "admission.wait_timeout", "reload");
 
     private final String path;
     private final String defaultText;

@@ -21,6 +21,8 @@ import java.util.Optional;
  * @param shutdownTimeout  how long SIGTERM lets transactions in flight finish
  * @param ioThreads        Netty event-loop threads; 0 means one per two cores (at least one)
  * @param admission        who gets a server connection when there are not enough
+ * @param logFormat        how log lines are written: text or one JSON object per line
+ * @param reloadWatch      whether a change of the configuration file reloads it
  */
 public record SluiceConfig(
         HostPort listen,
@@ -34,11 +36,21 @@ public record SluiceConfig(
         int maxMessageLength,
         Duration shutdownTimeout,
         int ioThreads,
-        AdmissionConfig admission) {
+        AdmissionConfig admission,
+        LogFormat logFormat,
+        boolean reloadWatch) {
 
     public SluiceConfig {
         users = List.copyOf(users);
         databases = List.copyOf(databases);
+    }
+
+    /** A configuration with text logs and the file watched for changes. */
+    public SluiceConfig(HostPort listen, HostPort adminListen, AuthType authType, List<UserConfig> users,
+                        List<DatabaseConfig> databases, PoolConfig pool, ClientTls clientTls, ServerTls serverTls,
+                        int maxMessageLength, Duration shutdownTimeout, int ioThreads, AdmissionConfig admission) {
+        this(listen, adminListen, authType, users, databases, pool, clientTls, serverTls, maxMessageLength,
+                shutdownTimeout, ioThreads, admission, LogFormat.TEXT, true);
     }
 
     /** A configuration with the default admission settings (every class waits {@code pool.acquire_timeout}). */
@@ -52,7 +64,7 @@ public record SluiceConfig(
     /** The same configuration with other admission settings. */
     public SluiceConfig withAdmission(AdmissionConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, a);
+                maxMessageLength, shutdownTimeout, ioThreads, a, logFormat, reloadWatch);
     }
 
     /** The user entry with this name, if configured. */
@@ -186,4 +198,19 @@ public record SluiceConfig(
     }
 
     public enum ServerTlsMode { DISABLE, PREFER, REQUIRE, VERIFY_FULL }
+
+    /** Log output: human-readable lines, or one JSON object per line for log shippers. */
+    public enum LogFormat {
+        TEXT("text"), JSON("json");
+
+        private final String configName;
+
+        LogFormat(String configName) {
+            this.configName = configName;
+        }
+
+        public String configName() {
+            return configName;
+        }
+    }
 }
