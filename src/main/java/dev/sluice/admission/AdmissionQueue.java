@@ -108,9 +108,12 @@ public final class AdmissionQueue<T> {
 
     private static final int CLASSES = Priority.values().length;
 
-    private final int capacity;
+    /** Written under the lock ({@link #settings}); read without it by {@link #capacity()}. */
+    private volatile int capacity;
+    /** Guarded by the lock. */
     private final long[] timeoutNanos = new long[CLASSES];
-    private final long agingNanos;
+    /** Guarded by the lock. */
+    private long agingNanos;
     private final Ticker ticker;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -123,14 +126,35 @@ public final class AdmissionQueue<T> {
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     public AdmissionQueue(Settings settings, Ticker ticker) {
-        this.capacity = settings.capacity();
-        for (Priority p : Priority.values()) {
-            timeoutNanos[p.ordinal()] = settings.timeouts().get(p).toNanos();
-        }
-        this.agingNanos = settings.agingStep().toNanos();
         this.ticker = Objects.requireNonNull(ticker);
         this.heads = new Entry[CLASSES];
         this.tails = new Entry[CLASSES];
+        settings(settings);
+    }
+
+    /**
+     * Takes new settings (a configuration reload). Entries already waiting get the new timeout of
+     * their class, counted from their arrival (so deadlines still ascend within a class, and an
+     * entry already past its new deadline goes at the next {@link #expire}); a smaller capacity
+     * refuses arrivals until enough entries have left; a new aging step applies to every entry at
+     * the next {@link #poll()}.
+     */
+    public void settings(Settings settings) {
+        lock.lock();
+        try {
+            for (Priority p : Priority.values()) {
+                timeoutNanos[p.ordinal()] = settings.timeouts().get(p).toNanos();
+            }
+            for (int c = 0; c < CLASSES; c++) {
+                for (Entry<T> e = heads[c]; e != null; e = e.next) {
+                    e.deadline = e.enqueuedAt + timeoutNanos[c];
+                }
+            }
+            agingNanos = settings.agingStep().toNanos();
+            capacity = settings.capacity();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -399,7 +423,8 @@ public final class AdmissionQueue<T> {
         final T item;
         final int priority;
         final long enqueuedAt;
-        final long deadline;
+        /** Changed only by {@link #settings}, under the lock. */
+        long deadline;
         Entry<T> prev;
         Entry<T> next;
 

@@ -1,7 +1,5 @@
 package dev.sluice.cli;
 
-import dev.sluice.admin.AdminServer;
-import dev.sluice.admin.Console;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.SluiceConfig;
@@ -9,13 +7,13 @@ import dev.sluice.config.SluiceConfig.ConsoleConfig;
 import dev.sluice.config.SluiceConfig.DatabaseConfig;
 import dev.sluice.config.SluiceConfig.HostPort;
 import dev.sluice.config.SluiceConfig.UserConfig;
-import dev.sluice.demo.DemoDatabase;
 import dev.sluice.frontend.ProxyServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,6 +34,8 @@ import picocli.CommandLine.Spec;
  * {@code sluice run}: loads the configuration (defaults &lt; file &lt; {@code SLUICE_*} &lt; flags),
  * starts the embedded demo database when no database is configured, starts the proxy, prints one
  * "ready" line to stdout and blocks until SIGTERM or SIGINT, which shut it down gracefully.
+ * Everything but the process concerns (exit code, pidfile, shutdown hook, ready line) is
+ * {@link Instance}, which also reloads the configuration on SIGHUP, file change and request.
  *
  * <p>Every flag that is a setting is handed to {@link ConfigLoader} as text under its dotted key,
  * so all values are validated, with the same messages, in one place.
@@ -125,6 +125,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--log-level", paramLabel = "LEVEL", description = "Log level of Sluice: error, warn, info, debug or trace.")
     String logLevel;
 
+    @Option(names = "--log-format", paramLabel = "text|json", description = "log_format: text, or one JSON object per line.")
+    String logFormat;
+
     RunCommand(Map<String, String> env) {
         this.env = Map.copyOf(env);
     }
@@ -132,16 +135,23 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
-        SluiceConfig loaded;
+        Instance instance;
         try {
             applyLogLevel();
-            loaded = ConfigLoader.load(Optional.ofNullable(config), env, flags());
+            instance = Instance.start(Optional.ofNullable(config), env, flags());
         } catch (ConfigException e) {
             err.println("sluice: " + e.getMessage());
             err.flush();
             return 2;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        } catch (IllegalStateException e) {
+            err.println("sluice: " + e.getMessage());
+            err.flush();
+            return 1;
         }
-        return serve(loaded);
+        return serve(instance);
     }
 
     /** The command-line values under the loader's keys. */
@@ -169,6 +179,7 @@ final class RunCommand implements Callable<Integer> {
         put(flags, "tls.client.key_file", tlsKey);
         put(flags, "tls.server.mode", serverTlsMode);
         put(flags, "tls.server.ca_file", serverTlsCa);
+        put(flags, "log_format", logFormat);
         if (!priorityRules.isEmpty()) {
             String fromSet = flags.get("admission.priority_rules");
             String joined = String.join(";", priorityRules);
@@ -200,61 +211,15 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private int serve(SluiceConfig loaded) {
+    private int serve(Instance instance) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        DemoDatabase demo = null;
-        SluiceConfig config = loaded;
-        if (config.databases().isEmpty()) {
-            LOG.info("No database configured: starting the embedded demo PostgreSQL");
-            try {
-                demo = DemoDatabase.start();
-            } catch (IOException | RuntimeException e) {
-                err.println("sluice: cannot start the demo database: " + e.getMessage());
-                err.flush();
-                return 1;
-            }
-            config = withDemo(config, demo);
-        }
-        ProxyServer server;
-        try {
-            server = ProxyServer.start(config);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            closeQuietly(demo);
-            return 1;
-        } catch (RuntimeException e) {
-            closeQuietly(demo);
-            err.println("sluice: cannot start: " + e.getMessage());
-            err.flush();
-            return 1;
-        }
-        Console console = Console.install(server, VersionCommand.version());
-        AdminServer admin;
-        try {
-            admin = AdminServer.start(server, config.adminListen());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            console.close();
-            server.close();
-            closeQuietly(demo);
-            return 1;
-        } catch (RuntimeException e) {
-            console.close();
-            server.close();
-            closeQuietly(demo);
-            err.println("sluice: cannot start: " + e.getMessage());
-            err.flush();
-            return 1;
-        }
+        ProxyServer server = instance.proxy();
         if (pidfile != null) {
             try {
                 Files.writeString(pidfile, ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
             } catch (IOException e) {
-                admin.close();
-                console.close();
-                server.close();
-                closeQuietly(demo);
+                instance.close();
                 err.println("sluice: cannot write the pidfile " + pidfile + ": " + e.getMessage());
                 err.flush();
                 return 1;
@@ -262,22 +227,19 @@ final class RunCommand implements Callable<Integer> {
         }
 
         CountDownLatch stopped = new CountDownLatch(1);
-        DemoDatabase demoToClose = demo;
-        SluiceConfig running = config;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
-                LOG.info("Shutting down (waiting at most {} ms for transactions in flight)", running.shutdownTimeout().toMillis());
-                server.shutdownGracefully(running.shutdownTimeout());
-                console.close();
-                admin.close();
+                // the latest reloaded value: shutdown_timeout is live
+                Duration timeout = server.config().shutdownTimeout();
+                LOG.info("Shutting down (waiting at most {} ms for transactions in flight)", timeout.toMillis());
+                instance.shutdown(timeout);
             } finally {
-                closeQuietly(demoToClose);
                 deletePidfile();
                 stopped.countDown();
             }
         }, "sluice-shutdown"));
 
-        out.println(readyLine(config, server.port(), demo == null ? Optional.empty() : Optional.of(demo.user())));
+        out.println(readyLine(server.config(), server.port(), instance.demoUser()));
         out.flush();
         try {
             stopped.await();
@@ -295,42 +257,6 @@ final class RunCommand implements Callable<Integer> {
                 LOG.warn("Cannot delete the pidfile {}: {}", pidfile, e.getMessage());
             }
         }
-    }
-
-    private static void closeQuietly(DemoDatabase demo) {
-        if (demo != null) {
-            try {
-                demo.close();
-            } catch (RuntimeException e) {
-                LOG.warn("Stopping the demo database failed: {}", e.getMessage());
-            }
-        }
-    }
-
-    /**
-     * The configuration plus the demo database and its user (replacing a user of that name); the
-     * demo user is an admin user of the console too, so {@code psql ... sluice} works at once.
-     */
-    static SluiceConfig withDemo(SluiceConfig c, DemoDatabase demo) {
-        return withDemo(c, demo.database(), demo.user());
-    }
-
-    static SluiceConfig withDemo(SluiceConfig c, DatabaseConfig database, UserConfig demoUser) {
-        List<UserConfig> users = new ArrayList<>();
-        for (UserConfig u : c.users()) {
-            if (!u.name().equals(demoUser.name())) {
-                users.add(u);
-            }
-        }
-        users.add(demoUser);
-        List<String> admins = new ArrayList<>(c.console().adminUsers());
-        if (!admins.contains(demoUser.name())) {
-            admins.add(demoUser.name());
-        }
-        return new SluiceConfig(c.listen(), c.adminListen(), c.authType(), users, List.of(database),
-                c.pool(), c.clientTls(), c.serverTls(), c.maxMessageLength(), c.shutdownTimeout(), c.ioThreads(),
-                c.admission(), c.stats(), new ConsoleConfig(admins, c.console().statsUsers()), c.admin());
-        // (keeps the admission, statistics and admin settings, the admin token above all)
     }
 
     /** The line printed once the port is bound: a ready-to-paste psql command in demo mode. */

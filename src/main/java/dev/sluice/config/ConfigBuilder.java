@@ -14,6 +14,7 @@ import dev.sluice.config.SluiceConfig.ClientTlsMode;
 import dev.sluice.config.SluiceConfig.ConsoleConfig;
 import dev.sluice.config.SluiceConfig.DatabaseConfig;
 import dev.sluice.config.SluiceConfig.HostPort;
+import dev.sluice.config.SluiceConfig.LogFormat;
 import dev.sluice.config.SluiceConfig.PoolConfig;
 import dev.sluice.config.SluiceConfig.PoolMode;
 import dev.sluice.config.SluiceConfig.ServerTls;
@@ -87,11 +88,15 @@ final class ConfigBuilder {
         checkPasswords(users, authType);
         ClientTls clientTls = clientTls();
         ServerTls serverTls = serverTls();
+        LogFormat logFormat = Values.choice(label(Setting.LOG_FORMAT), text(Setting.LOG_FORMAT), LOG_FORMAT_NAMES,
+                LOG_FORMATS);
+        boolean reloadWatch = Values.choice(label(Setting.RELOAD_WATCH), text(Setting.RELOAD_WATCH), SWITCH_NAMES,
+                SWITCHES);
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
                 maxMessageLength, shutdownTimeout, ioThreads, admission(pool),
                 new SluiceConfig.StatsConfig(Values.choice(label(Setting.STATS_ENABLED), text(Setting.STATS_ENABLED),
                         SWITCH_NAMES, SWITCHES), integer(Setting.STATS_MAX_FINGERPRINTS, 1, 1_000_000)),
-                console(users, authType), admin(adminListen));
+                console(users, authType), admin(adminListen), logFormat, reloadWatch);
     }
 
     private ConsoleConfig console(List<UserConfig> users, AuthType authType) throws ConfigException {
@@ -141,6 +146,9 @@ final class ConfigBuilder {
         }
         return new AdminConfig(token);
     }
+
+    private static final List<String> LOG_FORMAT_NAMES = List.of("text", "json");
+    private static final List<LogFormat> LOG_FORMATS = List.of(LogFormat.TEXT, LogFormat.JSON);
 
     private static final Map<Priority, Setting> WAIT_TIMEOUTS = Map.of(
             Priority.CRITICAL, Setting.ADMISSION_WAIT_TIMEOUT_CRITICAL,

@@ -92,6 +92,8 @@ public final class ConfigView {
             case STATS_ENABLED -> c.stats().enabled() ? "on" : "off";
             case STATS_MAX_FINGERPRINTS -> String.valueOf(c.stats().maxFingerprints());
             case ADMIN_TOKEN -> c.admin().token().isPresent() ? "(set)" : "";
+            case LOG_FORMAT -> c.logFormat().name().toLowerCase(java.util.Locale.ROOT);
+            case RELOAD_WATCH -> c.reloadWatch() ? "on" : "off";
         };
     }
 

@@ -56,14 +56,16 @@ enum Setting {
     ADMISSION_RETRY_ATTEMPTS("admission.retry_attempts", "3"),
     ADMISSION_SHARES("admission.shares", null),
     STATS_ENABLED("stats.enabled", "on"),
-    STATS_MAX_FINGERPRINTS("stats.max_fingerprints", "5000");
+    STATS_MAX_FINGERPRINTS("stats.max_fingerprints", "5000"),
+    LOG_FORMAT("log_format", "text"),
+    RELOAD_WATCH("reload.watch", "on");
 
     /** Settings that hold a list of names: a YAML list, or one comma-separated value. */
     static final Set<Setting> LISTS = EnumSet.of(ADMIN_USERS, STATS_USERS);
 
     /** Mappings that group settings; a scalar in their place is an error. */
     static final Set<String> SECTIONS = Set.of("pool", "tls", "tls.client", "tls.server", "admission",
-            "admission.wait_timeout", "stats");
+            "admission.wait_timeout", "stats", "reload");
 
     private final String path;
     private final String defaultText;

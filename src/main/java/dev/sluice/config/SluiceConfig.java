@@ -23,6 +23,8 @@ import java.util.Optional;
  * @param admission        who gets a server connection when there are not enough
  * @param console          who may use the admin console ({@code admin_users}, {@code stats_users})
  * @param admin            admin API settings besides its address (the bearer token)
+ * @param logFormat        how log lines are written: text or one JSON object per line
+ * @param reloadWatch      whether a change of the configuration file reloads it
  */
 public record SluiceConfig(
         HostPort listen,
@@ -39,7 +41,9 @@ public record SluiceConfig(
         AdmissionConfig admission,
         StatsConfig stats,
         ConsoleConfig console,
-        AdminConfig admin) {
+        AdminConfig admin,
+        LogFormat logFormat,
+        boolean reloadWatch) {
 
     public SluiceConfig {
         users = List.copyOf(users);
@@ -53,12 +57,13 @@ public record SluiceConfig(
         }
     }
 
-    /** A configuration with the default statistics settings, an admin console that admits nobody and no admin token. */
+    /** A configuration with the default statistics settings, an admin console that admits nobody and no admin token, text logs and the file watched for changes. */
     public SluiceConfig(HostPort listen, HostPort adminListen, AuthType authType, List<UserConfig> users,
                         List<DatabaseConfig> databases, PoolConfig pool, ClientTls clientTls, ServerTls serverTls,
                         int maxMessageLength, Duration shutdownTimeout, int ioThreads, AdmissionConfig admission) {
         this(listen, adminListen, authType, users, databases, pool, clientTls, serverTls, maxMessageLength,
-                shutdownTimeout, ioThreads, admission, StatsConfig.defaults(), ConsoleConfig.NONE, AdminConfig.none());
+                shutdownTimeout, ioThreads, admission, StatsConfig.defaults(), ConsoleConfig.NONE, AdminConfig.none(),
+                LogFormat.TEXT, true);
     }
 
     /** A configuration with the default admission settings (every class waits {@code pool.acquire_timeout}). */
@@ -72,25 +77,25 @@ public record SluiceConfig(
     /** The same configuration with other admission settings. */
     public SluiceConfig withAdmission(AdmissionConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, a, stats, console, admin);
+                maxMessageLength, shutdownTimeout, ioThreads, a, stats, console, admin, logFormat, reloadWatch);
     }
 
     /** The same configuration with other statistics settings. */
     public SluiceConfig withStats(StatsConfig s) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission, s, console, admin);
+                maxMessageLength, shutdownTimeout, ioThreads, admission, s, console, admin, logFormat, reloadWatch);
     }
 
     /** The same configuration with other admin console users. */
     public SluiceConfig withConsole(ConsoleConfig c) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, c, admin);
+                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, c, admin, logFormat, reloadWatch);
     }
 
     /** The same configuration with other admin API settings. */
     public SluiceConfig withAdmin(AdminConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, console, a);
+                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, console, a, logFormat, reloadWatch);
     }
 
     /** The user entry with this name, if configured. */
@@ -251,4 +256,19 @@ public record SluiceConfig(
     }
 
     public enum ServerTlsMode { DISABLE, PREFER, REQUIRE, VERIFY_FULL }
+
+    /** Log output: human-readable lines, or one JSON object per line for log shippers. */
+    public enum LogFormat {
+        TEXT("text"), JSON("json");
+
+        private final String configName;
+
+        LogFormat(String configName) {
+            this.configName = configName;
+        }
+
+        public String configName() {
+            return configName;
+        }
+    }
 }

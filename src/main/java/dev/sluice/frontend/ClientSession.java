@@ -91,7 +91,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private enum Phase { STARTUP, AUTH, LOGIN, READY, CONSOLE, CLOSED }
 
     private final ProxyServer proxy;
-    private final SluiceConfig config;
+    /**
+     * The proxy's configuration, read again at login and at each acquire so that a reload reaches
+     * connected clients (users, timeouts, admission); per-session things keep the value they
+     * started with.
+     */
+    private SluiceConfig config;
     private final FrameBuffer fromClient = new FrameBuffer(MAX_STARTUP_LENGTH);
     private final FrameBuffer fromServer;
     private final RequestTracker tracker = new RequestTracker();
@@ -200,7 +205,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         try {
             readClient();
         } catch (ProtocolException e) {
-            log.debug("client {}: protocol violation: {}", keyPid, e.getMessage());
+            log.atDebug().addKeyValue("client", keyPid).log("client {}: protocol violation: {}", keyPid, e.getMessage());
             fatal(SqlState.PROTOCOL_VIOLATION, e.getMessage());
         }
     }
@@ -246,10 +251,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof java.io.IOException) {
-            log.debug("client {}: {}", keyPid, cause.toString()); // the peer went away
+            log.atDebug().addKeyValue("client", keyPid).log("client {}: {}", keyPid, cause.toString()); // the peer went away
             ctx.close();
         } else {
-            log.error("client {}: internal error, closing the connection", keyPid, cause);
+            log.atError().addKeyValue("client", keyPid).setCause(cause)
+                    .log("client {}: internal error, closing the connection", keyPid);
             fatal(SqlState.INTERNAL_ERROR, "internal error in Sluice: " + cause);
         }
     }
@@ -350,6 +356,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 params.put(key, value);
             }
         }
+        config = proxy.config();
         if (config.clientTls().mode() == SluiceConfig.ClientTlsMode.REQUIRE && channel.pipeline().get(SslHandler.class) == null) {
             fatal(SqlState.INVALID_AUTHORIZATION, "connection requires TLS (tls.client.mode=require)");
             return;
@@ -494,6 +501,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
         acquiring = true;
         acquireStartNanos = System.nanoTime();
+        config = proxy.config();
         priority = proxy.classifier().classify(new Classifier.Client(database, user,
                 desired.get("application_name"), remoteAddress()), hint);
         // Reading goes on while waiting: a client waits for its answer anyway, and pausing and
@@ -1086,7 +1094,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
 
     private void pin(String why) {
         pinned = true;
-        log.debug("client {} pinned to its server connection: {}", keyPid, why);
+        log.atDebug().addKeyValue("client", keyPid).log("client {} pinned to its server connection: {}", keyPid, why);
     }
 
     // ------------------------------------------------------------------ server -> client
@@ -1106,7 +1114,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         try {
             relayServer();
         } catch (ProtocolException e) {
-            log.warn("client {}: server {} broke the protocol: {}", keyPid, s, e.getMessage());
+            log.atWarn().addKeyValue("client", keyPid)
+                    .log("client {}: server {} broke the protocol: {}", keyPid, s, e.getMessage());
             s.markBroken();
             serverLost(s, "server connection sent an invalid message: " + e.getMessage());
             return;
@@ -1476,7 +1485,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         ByteBuf again = retryFrame.retainedDuplicate();
         loop.schedule(() -> {
             if (server == s && phase == Phase.READY) {
-                log.debug("client {}: retrying a statement after a serialization failure or deadlock (attempt {})",
+                log.atDebug().addKeyValue("client", keyPid).log(
+                        "client {}: retrying a statement after a serialization failure or deadlock (attempt {})",
                         keyPid, retryAttempts);
                 s.writeAndFlush(again);
             } else {
@@ -1713,7 +1723,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         if (transactionMode && !pinned && nothingInFlight && !fatalForwarded) {
             // the client had no request and no transaction on it: it loses nothing and simply
             // gets another server connection with its next message
-            log.debug("client {}: idle server connection lost ({}), continuing without it", keyPid, reason);
+            log.atDebug().addKeyValue("client", keyPid)
+                    .log("client {}: idle server connection lost ({}), continuing without it", keyPid, reason);
             return;
         }
         if (!fatalForwarded) {
@@ -1903,7 +1914,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                                 return;
                             }
                             if (error != null) {
-                                log.warn("console: '{}' failed", sql, error);
+                                log.atWarn().addKeyValue("client", keyPid).setCause(error)
+                                        .log("console: '{}' failed", sql);
                                 channel.write(Messages.errorResponse(channel.alloc(), "ERROR", SqlState.INTERNAL_ERROR,
                                         "console command failed: " + error));
                             }

@@ -1,6 +1,7 @@
 package dev.sluice.frontend;
 
 import dev.sluice.admission.Classifier;
+import dev.sluice.config.ConfigChange;
 import dev.sluice.config.ReloadReport;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.pool.Pool;
@@ -54,13 +55,14 @@ import org.slf4j.LoggerFactory;
 public final class ProxyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
 
-    private final SluiceConfig config;
+    /** Replaced by {@link #reconfigure}; sessions read it at login and once per acquire. */
+    private volatile SluiceConfig config;
     private final EventLoopGroup group;
     private final Class<? extends ServerSocketChannel> serverChannelClass;
     private final Class<? extends SocketChannel> channelClass;
     private final SslContext clientSsl;
     private final Pools pools;
-    private final Classifier classifier;
+    private volatile Classifier classifier;
     private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<Long, ClientSession> byCancelKey = new ConcurrentHashMap<>();
     private final AtomicInteger clients = new AtomicInteger();
@@ -148,9 +150,32 @@ public final class ProxyServer implements AutoCloseable {
 
     // ---- for sessions ----
 
-    /** The configuration the proxy runs with. */
+    /** The configuration the proxy runs with (the latest reloaded one, restart-only keys as started). */
     public SluiceConfig config() {
         return config;
+    }
+
+    /**
+     * Applies a newly loaded configuration without dropping clients: the keys that can change
+     * while running take effect (new logins, new acquires and new server connections see them;
+     * see {@link ConfigChange} for which keys those are), the others keep their running values.
+     * Sessions already connected keep going, also those of a removed user or database.
+     *
+     * @return what changed, and what waits for a restart
+     */
+    public synchronized ConfigChange reconfigure(SluiceConfig loaded) {
+        ConfigChange change = ConfigChange.between(config, loaded);
+        if (change.applied().isEmpty()) {
+            return change;
+        }
+        SluiceConfig next = change.effective();
+        if (!next.admission().rules().equals(config.admission().rules())
+                || next.admission().defaultPriority() != config.admission().defaultPriority()) {
+            classifier = new Classifier(next.admission().rules(), next.admission().defaultPriority());
+        }
+        pools.reconfigure(next);
+        config = next;
+        return change;
     }
 
     Pools pools() {

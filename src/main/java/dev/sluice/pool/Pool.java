@@ -19,6 +19,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,13 +52,14 @@ public final class Pool implements ServerConnection.Owner {
     private final String name;
     private final String database;
     private final String user;
-    private final ServerEndpoint endpoint;
     private final PoolMode mode;
-    private final int size;
-    private final PoolConfig config;
-    private final AdmissionConfig admission;
     private final Upstream upstream;
-    private final TokenBucket rateLimit;
+    // Settings a reload may change (see reconfigure): written under the lock, read where used.
+    private volatile ServerEndpoint endpoint;
+    private volatile int size;
+    private volatile PoolConfig config;
+    private volatile AdmissionConfig admission;
+    private volatile TokenBucket rateLimit;
     private final Class<? extends SocketChannel> channelClass;
     private final LoopIndex loops;
     private final Traffic traffic;
@@ -193,11 +195,12 @@ public final class Pool implements ServerConnection.Owner {
         // 1. refusals that need no lock: shed class, rate limit, open circuit
         String refusal = null;
         String sqlState = SqlState.TOO_MANY_CONNECTIONS;
+        TokenBucket bucket = rateLimit;
         if (upstream.mode().shouldShed(priority)) {
             refusal = "Sluice is shedding load: upstream " + upstream.label() + " is in emergency mode and requests of class "
                     + priority.configName() + " are refused until it recovers (admission.mode, admission.priority_rules)";
-        } else if (rateLimit != null && user != null && rateLimited) {
-            long waitNanos = rateLimit.tryAcquire(user);
+        } else if (bucket != null && user != null && rateLimited) {
+            long waitNanos = bucket.tryAcquire(user);
             if (waitNanos > 0) {
                 refusal = "rate limit of " + admission.rateLimit() + " requests per second for user \"" + user
                         + "\" exceeded (admission.rate_limit); retry after " + Math.max(1, waitNanos / 1_000_000) + " ms";
@@ -478,13 +481,16 @@ public final class Pool implements ServerConnection.Owner {
             return;
         }
         Waiter w;
+        boolean surplus;
         lock.lock();
         try {
-            w = upstream.belowLimit() && !paused ? pollLocked() : null;
+            // after a reload: above the new pool.size, or logged in with old database settings
+            surplus = total > size || stale(s);
+            w = upstream.belowLimit() && !paused && !surplus ? pollLocked() : null;
             if (w != null) {
                 w.done = true;
                 lendLocked(s, w.shareKey);
-            } else if (closed || paused) {
+            } else if (closed || paused || surplus) {
                 w = null;
             } else {
                 s.idleSinceNanos = System.nanoTime();
@@ -496,7 +502,7 @@ public final class Pool implements ServerConnection.Owner {
             lock.unlock();
         }
         if (w == null) {
-            s.close(closed ? "pool closed" : "pool paused (PAUSE)");
+            s.close(closed ? "pool closed" : paused ? "pool paused (PAUSE)" : "pool settings changed by a reload");
             discard(s);
         } else {
             deliver(w, s);
@@ -654,7 +660,8 @@ public final class Pool implements ServerConnection.Owner {
                     ServerConnection s = it.next();
                     boolean tooIdle = idleTimeout > 0 && now - s.idleSinceNanos > idleTimeout && idleCount > config.minIdle();
                     boolean tooOld = lifetime > 0 && now - s.createdNanos() > lifetime;
-                    if (tooIdle || tooOld || !s.isUsable()) {
+                    boolean surplus = total > size || stale(s);
+                    if (tooIdle || tooOld || surplus || !s.isUsable()) {
                         it.remove();
                         idleCount--;
                         s.countedOut = true;
@@ -709,6 +716,76 @@ public final class Pool implements ServerConnection.Owner {
         for (Waiter w : toFail) {
             fail(w, SqlState.ADMIN_SHUTDOWN, "Sluice is shutting down");
         }
+    }
+
+    // ---- configuration reload ----
+
+    /**
+     * Takes new settings (a configuration reload); clients keep their connections. A larger size
+     * opens connections for the clients waiting now; with a smaller one, idle connections above it
+     * close at once and connections in use close when given back (never inside a transaction).
+     * A new endpoint (database name, user, password, connect timeout...) is used for connections
+     * opened from now on; if the login changed (database name, user, password), idle connections
+     * logged in with the old one close, busy ones on release.
+     * New admission settings apply at once, to waiting requests too (their new deadline counts
+     * from their arrival).
+     */
+    void reconfigure(ServerEndpoint endpoint, int size, PoolConfig config, AdmissionConfig admission,
+                     TokenBucket rateLimit) {
+        List<ServerConnection> toClose = new ArrayList<>();
+        int toOpen = 0;
+        EventLoop openOn;
+        lock.lock();
+        try {
+            if (!endpoint.equals(this.endpoint)) {
+                this.endpoint = endpoint;
+            }
+            this.size = size;
+            this.config = config;
+            this.admission = admission;
+            this.rateLimit = rateLimit;
+            waiters.settings(new AdmissionQueue.Settings(admission.queueSize(), admission.waitTimeouts(),
+                    admission.agingStep()));
+            for (ArrayDeque<ServerConnection> q : idle) {
+                var it = q.iterator();
+                while (it.hasNext()) {
+                    ServerConnection s = it.next();
+                    if (total > size || stale(s)) {
+                        it.remove();
+                        idleCount--;
+                        s.countedOut = true;
+                        total--;
+                        toClose.add(s);
+                    }
+                }
+            }
+            openOn = lastWaiterLoop;
+            while (!closed && !paused && openOn != null && idleCount == 0 && total < size
+                    && toOpen < waiters.size() && upstream.belowLimit()) {
+                total++;
+                toOpen++;
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (ServerConnection s : toClose) {
+            s.close("pool settings changed by a reload");
+        }
+        for (int i = 0; i < toOpen; i++) {
+            openConnection(openOn);
+        }
+        dispatch();
+    }
+
+    /** Whether {@code s} logged in with database settings a reload has changed since. */
+    private boolean stale(ServerConnection s) {
+        ServerEndpoint now = endpoint;
+        ServerEndpoint then = s.endpoint();
+        // identity first: the same object until a reload changes the endpoint
+        return then != now && !(then.host().equals(now.host()) && then.port() == now.port()
+                && then.database().equals(now.database()) && then.user().equals(now.user())
+                && Objects.equals(then.password(), now.password()) && then.sslContext() == now.sslContext()
+                && then.tlsRequired() == now.tlsRequired() && then.verifyHostname() == now.verifyHostname());
     }
 
     // ---- operator actions and monitoring ----

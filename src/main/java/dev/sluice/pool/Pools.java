@@ -4,6 +4,7 @@ import dev.sluice.admission.OperatingMode;
 import dev.sluice.admission.Ticker;
 import dev.sluice.admission.TokenBucket;
 import dev.sluice.backend.ServerEndpoint;
+import dev.sluice.config.AdmissionConfig;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.SluiceConfig.DatabaseConfig;
 import dev.sluice.config.SluiceConfig.PoolMode;
@@ -19,20 +20,25 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every pool of the process, one per (database, user) pair, created on first use, plus the
  * once-a-second upkeep that trims and tops up idle connections.
  */
 public final class Pools implements AutoCloseable {
-    private final SluiceConfig config;
+    private static final Logger log = LoggerFactory.getLogger(Pools.class);
+
+    /** Replaced by {@link #reconfigure}; read once per lookup. */
+    private volatile SluiceConfig config;
     private final EventLoopGroup group;
     private final Class<? extends SocketChannel> channelClass;
     private final SslContext serverSsl;
     private final LoopIndex loops;
     private final ConcurrentHashMap<String, Pool> pools = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Upstream> upstreams = new ConcurrentHashMap<>();
-    private final TokenBucket rateLimit;
+    private volatile TokenBucket rateLimit;
     private final Traffic traffic;
     private final ScheduledFuture<?> upkeep;
     private final ScheduledFuture<?> expiry;
@@ -47,9 +53,7 @@ public final class Pools implements AutoCloseable {
         this.channelClass = channelClass;
         this.serverSsl = serverSsl;
         this.loops = new LoopIndex(group);
-        this.rateLimit = config.admission().rateLimit() > 0
-                ? new TokenBucket(config.admission().rateLimit(), config.admission().rateBurst(), Ticker.system())
-                : null;
+        this.rateLimit = rateLimit(config.admission());
         this.upkeep = group.next().scheduleAtFixedRate(() -> {
             for (Pool p : pools.values()) {
                 p.maintain(group.next());
@@ -72,22 +76,84 @@ public final class Pools implements AutoCloseable {
      * @return empty if the database is not configured
      */
     public Optional<Pool> pool(String database, String user) {
-        Optional<DatabaseConfig> db = config.database(database);
-        if (db.isEmpty()) {
+        if (config.database(database).isEmpty()) {
             return Optional.empty();
         }
         String key = database + '\u0000' + user;
         Pool p = pools.get(key);
         if (p == null) {
-            p = pools.computeIfAbsent(key, k -> {
-                Pool created = create(db.get(), user);
-                if (pausedAll || pausedDatabases.contains(database)) {
-                    created.pause(); // a database paused before its first client stays paused
+            // with the reload's lock: a reload must not miss a pool created with the settings it replaces
+            synchronized (this) {
+                SluiceConfig c = config;
+                Optional<DatabaseConfig> db = c.database(database);
+                if (db.isEmpty()) {
+                    return Optional.empty();
                 }
-                return created;
-            });
+                p = pools.computeIfAbsent(key, k -> {
+                    Pool created = create(c, db.get(), user);
+                    if (pausedAll || pausedDatabases.contains(database)) {
+                        created.pause(); // a database paused before its first client stays paused
+                    }
+                    return created;
+                });
+            }
         }
         return Optional.of(p);
+    }
+
+    /**
+     * Applies a reloaded configuration: later lookups see its databases (a removed one is refused,
+     * while its pools keep serving the clients they have), and every existing pool takes its new
+     * settings (Pool.reconfigure). A pool whose user is no longer configured keeps the
+     * password it logs in with, so the sessions it serves go on. The caller keeps restart-only
+     * values (TLS, host and port of a database, pool mode...) as they were.
+     */
+    public synchronized void reconfigure(SluiceConfig next) {
+        SluiceConfig previous = config;
+        AdmissionConfig a = next.admission();
+        AdmissionConfig before = previous.admission();
+        TokenBucket bucket = a.rateLimit() == before.rateLimit() && a.rateBurst() == before.rateBurst()
+                ? rateLimit : rateLimit(a);
+        config = next;
+        rateLimit = bucket;
+        for (Pool p : pools.values()) {
+            Optional<DatabaseConfig> db = next.database(p.database());
+            ServerEndpoint endpoint = p.endpoint();
+            int size = p.size();
+            if (db.isPresent()) {
+                ServerEndpoint e = endpoint(next, db.get(), p.user());
+                // a removed user's password is gone from the configuration, not from its sessions
+                endpoint = e.password() == null && endpoint.password() != null && next.user(e.user()).isEmpty()
+                        && db.get().password().isEmpty() ? withPassword(e, endpoint.password()) : e;
+                size = db.get().poolSize().orElse(next.pool().size());
+            }
+            p.reconfigure(endpoint, size, next.pool(), a, bucket);
+        }
+        if (!a.forcedMode().equals(before.forcedMode())) {
+            for (Upstream u : upstreams.values()) {
+                if (a.forcedMode().isPresent()) {
+                    u.mode().force(a.forcedMode().get());
+                } else {
+                    u.mode().auto();
+                }
+            }
+        }
+        for (Upstream u : upstreams.values()) {
+            var limit = u.adaptiveLimit();
+            if (limit != null && upstreamLimit(previous, u.label()) != upstreamLimit(next, u.label())) {
+                log.warn("upstream {}: the adaptive limit stays at most {} until a restart (the pool sizes now add up "
+                        + "to {})", u.label(), limit.settings().maxLimit(), upstreamLimit(next, u.label()));
+            }
+        }
+    }
+
+    private static TokenBucket rateLimit(AdmissionConfig a) {
+        return a.rateLimit() > 0 ? new TokenBucket(a.rateLimit(), a.rateBurst(), Ticker.system()) : null;
+    }
+
+    private static ServerEndpoint withPassword(ServerEndpoint e, String password) {
+        return new ServerEndpoint(e.host(), e.port(), e.database(), e.user(), password, e.sslContext(), e.tlsRequired(),
+                e.verifyHostname(), e.connectTimeout(), e.maxMessageLength(), e.statementCacheSize());
     }
 
     /** Feeds an upstream's operating mode with its queues' depth and oldest wait. */
@@ -105,7 +171,18 @@ public final class Pools implements AutoCloseable {
         u.mode().update(new OperatingMode.Signals(depth, Math.max(1, capacity), oldest, atMinimum));
     }
 
-    private Pool create(DatabaseConfig db, String clientUser) {
+    private Pool create(SluiceConfig config, DatabaseConfig db, String clientUser) {
+        ServerEndpoint endpoint = endpoint(config, db, clientUser);
+        PoolMode mode = db.poolMode().orElse(config.pool().mode());
+        int size = db.poolSize().orElse(config.pool().size());
+        Upstream upstream = upstreams.computeIfAbsent(db.host() + ":" + db.port(),
+                label -> new Upstream(label, config.admission(), upstreamLimit(config, label), Ticker.system()));
+        return new Pool(db.name(), clientUser, endpoint, mode, size, config.pool(), config.admission(),
+                upstream, rateLimit, channelClass, loops, traffic);
+    }
+
+    /** Where and how a pool of {@code db} for {@code clientUser} logs in to PostgreSQL. */
+    private ServerEndpoint endpoint(SluiceConfig config, DatabaseConfig db, String clientUser) {
         String serverUser = db.user().orElse(clientUser);
         String password = db.password().orElseGet(
                 () -> config.user(serverUser).map(SluiceConfig.UserConfig::password).orElse(null));
@@ -113,23 +190,17 @@ public final class Pools implements AutoCloseable {
             password = null;
         }
         var tls = config.serverTls();
-        ServerEndpoint endpoint = new ServerEndpoint(db.host(), db.port(), db.dbname(), serverUser, password,
+        return new ServerEndpoint(db.host(), db.port(), db.dbname(), serverUser, password,
                 serverSsl, tls.mode() == SluiceConfig.ServerTlsMode.REQUIRE || tls.mode() == SluiceConfig.ServerTlsMode.VERIFY_FULL,
                 tls.mode() == SluiceConfig.ServerTlsMode.VERIFY_FULL,
                 config.pool().connectTimeout(), config.maxMessageLength(), config.pool().preparedStatementCacheSize());
-        PoolMode mode = db.poolMode().orElse(config.pool().mode());
-        int size = db.poolSize().orElse(config.pool().size());
-        Upstream upstream = upstreams.computeIfAbsent(db.host() + ":" + db.port(),
-                label -> new Upstream(label, config.admission(), upstreamLimit(db), Ticker.system()));
-        return new Pool(db.name(), clientUser, endpoint, mode, size, config.pool(), config.admission(),
-                upstream, rateLimit, channelClass, loops, traffic);
     }
 
-    /** The most server connections all pools of {@code db}'s upstream may have: the adaptive limit's ceiling. */
-    private int upstreamLimit(DatabaseConfig db) {
+    /** The most server connections all pools of the upstream {@code host:port} may have: the adaptive limit's ceiling. */
+    private static int upstreamLimit(SluiceConfig config, String label) {
         int sum = 0;
         for (DatabaseConfig d : config.databases()) {
-            if (d.host().equals(db.host()) && d.port() == db.port()) {
+            if ((d.host() + ":" + d.port()).equals(label)) {
                 sum += d.poolSize().orElse(config.pool().size());
             }
         }

@@ -290,4 +290,54 @@ class AdmissionQueueTest {
         assertThatThrownBy(() -> AdmissionQueue.Settings.uniform(1, Duration.ZERO, Duration.ZERO))
                 .hasMessageContaining("expected: a positive duration");
     }
+    @Test
+    void settings_shorterTimeout_appliesToWaitingEntriesFromTheirArrival() {
+        AdmissionQueue<String> q = queue(10, Duration.ZERO);
+        q.offer("old", NORMAL);
+        ticker.advance(Duration.ofSeconds(3));
+        q.offer("recent", NORMAL);
+        q.settings(AdmissionQueue.Settings.uniform(10, Duration.ofSeconds(2), Duration.ZERO));
+        q.offer("new", NORMAL);
+        assertThat(q.expire(ticker.read())).containsExactly("old");
+        ticker.advance(Duration.ofSeconds(2));
+        assertThat(q.expire(ticker.read())).containsExactly("recent", "new");
+    }
+
+    @Test
+    void settings_longerTimeout_extendsTheWaitOfEntriesAlreadyWaiting() {
+        AdmissionQueue<String> q = queue(10, Duration.ZERO);
+        q.offer("waiting", LOW);
+        q.settings(AdmissionQueue.Settings.uniform(10, Duration.ofSeconds(30), Duration.ZERO));
+        ticker.advance(Duration.ofSeconds(20));
+        assertThat(q.expire(ticker.read())).isEmpty();
+        ticker.advance(Duration.ofSeconds(10));
+        assertThat(q.expire(ticker.read())).containsExactly("waiting");
+    }
+
+    @Test
+    void settings_smallerCapacity_refusesArrivalsUntilThereIsRoom() {
+        AdmissionQueue<String> q = queue(3, Duration.ZERO);
+        q.offer("a", NORMAL);
+        q.offer("b", NORMAL);
+        q.offer("c", NORMAL);
+        q.settings(AdmissionQueue.Settings.uniform(1, Duration.ofSeconds(10), Duration.ZERO));
+        assertThat(q.capacity()).isEqualTo(1);
+        assertThat(q.size()).isEqualTo(3);
+        assertThat(q.offer("d", NORMAL).rejected()).isTrue();
+        assertThat(q.poll()).isEqualTo("a");
+        assertThat(q.poll()).isEqualTo("b");
+        assertThat(q.offer("e", NORMAL).rejected()).isTrue();
+        assertThat(q.poll()).isEqualTo("c");
+        assertThat(q.offer("f", NORMAL).rejected()).isFalse();
+    }
+
+    @Test
+    void settings_agingTurnedOn_appliesToEntriesAlreadyWaiting() {
+        AdmissionQueue<String> q = queue(10, Duration.ZERO);
+        q.offer("background", BACKGROUND);
+        ticker.advance(Duration.ofSeconds(4));
+        q.offer("critical", CRITICAL);
+        q.settings(AdmissionQueue.Settings.uniform(10, Duration.ofSeconds(10), Duration.ofSeconds(1)));
+        assertThat(drain(q)).containsExactly("background", "critical");
+    }
 }

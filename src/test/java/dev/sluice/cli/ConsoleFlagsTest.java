@@ -31,12 +31,12 @@ class ConsoleFlagsTest {
         UserConfig user = new UserConfig("user", "password");
         DatabaseConfig demo = new DatabaseConfig("demo", "127.0.0.1", 5432, "demo", Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty());
-        SluiceConfig c = RunCommand.withDemo(loaded, demo, user);
+        SluiceConfig c = Instance.withDemo(loaded, demo, user);
         assertThat(c.console().adminUsers()).containsExactly("ops", "user");
         assertThat(c.console().statsUsers()).containsExactly("grafana");
         assertThat(c.users()).contains(user);
         assertThat(c.databases()).containsExactly(demo);
         assertThat(c.admission()).isEqualTo(loaded.admission());
-        assertThat(RunCommand.withDemo(c, demo, user).console().adminUsers()).containsExactly("ops", "user");
+        assertThat(Instance.withDemo(c, demo, user).console().adminUsers()).containsExactly("ops", "user");
     }
 }
