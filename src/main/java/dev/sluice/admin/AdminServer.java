@@ -1,5 +1,6 @@
 package dev.sluice.admin;
 
+import dev.sluice.alert.AlertEngine;
 import dev.sluice.config.SluiceConfig.HostPort;
 import dev.sluice.frontend.ProxyServer;
 import io.netty.bootstrap.ServerBootstrap;
@@ -37,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * The admin HTTP server: a table of routes ({@code METHOD /path} to a {@link Route}) served on
  * its own single thread, so it never competes with the data path's event loops for work, only
  * for CPU. The routes come in sets, one class per area ({@link StatusRoutes}: health probes,
- * status, operating mode).
+ * status, operating mode; {@link AlertRoutes}: alerts). The {@link AlertEngine} runs as long as
+ * the admin server: started once the port is bound, closed with it.
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
@@ -49,11 +51,14 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private final Map<String, Route> routes = new LinkedHashMap<>();
+    private final AlertEngine alerts;
     private final EventLoopGroup group;
     private final Channel channel;
 
     private AdminServer(ProxyServer proxy, HostPort listen) throws InterruptedException {
         new StatusRoutes(proxy).register(this);
+        this.alerts = AlertEngine.create(proxy);
+        new AlertRoutes(alerts).register(this);
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -65,10 +70,12 @@ public final class AdminServer implements AutoCloseable {
         var f = b.bind(new InetSocketAddress(listen.host(), listen.port())).await();
         if (!f.isSuccess()) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            alerts.close();
             throw new IllegalStateException("cannot listen on " + listen + " (admin_listen): " + f.cause().getMessage(),
                     f.cause());
         }
         this.channel = f.channel();
+        alerts.start();
         log.info("admin API on http://{}", channel.localAddress());
     }
 
@@ -88,6 +95,7 @@ public final class AdminServer implements AutoCloseable {
 
     @Override
     public void close() {
+        alerts.close();
         channel.close().awaitUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }

@@ -296,7 +296,8 @@ final class RunCommand implements Callable<Integer> {
         }
         users.add(demoUser);
         return new SluiceConfig(c.listen(), c.adminListen(), c.authType(), users, List.of(demo.database()),
-                c.pool(), c.clientTls(), c.serverTls(), c.maxMessageLength(), c.shutdownTimeout(), c.ioThreads());
+                c.pool(), c.clientTls(), c.serverTls(), c.maxMessageLength(), c.shutdownTimeout(), c.ioThreads(),
+                c.admission(), c.alerts());
     }
 
     /** The line printed once the port is bound: a ready-to-paste psql command in demo mode. */

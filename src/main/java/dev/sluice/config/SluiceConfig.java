@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param shutdownTimeout  how long SIGTERM lets transactions in flight finish
  * @param ioThreads        Netty event-loop threads; 0 means one per two cores (at least one)
  * @param admission        who gets a server connection when there are not enough
+ * @param alerts           alert rules and webhooks
  */
 public record SluiceConfig(
         HostPort listen,
@@ -34,7 +35,8 @@ public record SluiceConfig(
         int maxMessageLength,
         Duration shutdownTimeout,
         int ioThreads,
-        AdmissionConfig admission) {
+        AdmissionConfig admission,
+        AlertConfig alerts) {
 
     public SluiceConfig {
         users = List.copyOf(users);
@@ -49,10 +51,24 @@ public record SluiceConfig(
                 shutdownTimeout, ioThreads, AdmissionConfig.defaults(pool.acquireTimeout(), pool.maxClientConn()));
     }
 
+    /** A configuration with the given admission settings and the default alert settings. */
+    public SluiceConfig(HostPort listen, HostPort adminListen, AuthType authType, List<UserConfig> users,
+                        List<DatabaseConfig> databases, PoolConfig pool, ClientTls clientTls, ServerTls serverTls,
+                        int maxMessageLength, Duration shutdownTimeout, int ioThreads, AdmissionConfig admission) {
+        this(listen, adminListen, authType, users, databases, pool, clientTls, serverTls, maxMessageLength,
+                shutdownTimeout, ioThreads, admission, AlertConfig.defaults());
+    }
+
     /** The same configuration with other admission settings. */
     public SluiceConfig withAdmission(AdmissionConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, a);
+                maxMessageLength, shutdownTimeout, ioThreads, a, alerts);
+    }
+
+    /** The same configuration with other alert settings. */
+    public SluiceConfig withAlerts(AlertConfig a) {
+        return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
+                maxMessageLength, shutdownTimeout, ioThreads, admission, a);
     }
 
     /** The user entry with this name, if configured. */
