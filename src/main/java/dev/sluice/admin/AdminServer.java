@@ -1,6 +1,7 @@
 package dev.sluice.admin;
 
 import dev.sluice.config.AdminConfig;
+import dev.sluice.alert.AlertEngine;
 import dev.sluice.config.SluiceConfig.HostPort;
 import dev.sluice.frontend.ProxyServer;
 import io.netty.bootstrap.ServerBootstrap;
@@ -51,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * for CPU. The routes come in sets, one class per area ({@link StatusRoutes}: health probes,
  * status, operating mode; {@link PoolRoutes}: pools, clients, servers, queries;
  * {@link ActionRoutes}: pause, resume, drain, reload, cancel, terminate; {@link ThrottlingRoutes};
- * {@link OpenApiRoutes}: the OpenAPI description of them all).
+ * {@link OpenApiRoutes}: the OpenAPI description of them all; {@link AlertRoutes}: alerts). The
+ * {@link AlertEngine} runs as long as the admin server: started once the port is bound, closed with it.
  *
  * <p>Dispatch: an unknown path answers 404, a known path with another method 405 with an
  * {@code Allow} header, an {@link IllegalArgumentException} from a route 400 with its message.
@@ -92,6 +94,7 @@ public final class AdminServer implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    private final AlertEngine alerts;
     private final EventLoopGroup group;
     private final Channel channel;
 
@@ -109,6 +112,8 @@ public final class AdminServer implements AutoCloseable {
         new ActionRoutes(proxy).register(this);
         new ThrottlingRoutes(proxy).register(this);
         new OpenApiRoutes().register(this);
+        this.alerts = AlertEngine.create(proxy);
+        new AlertRoutes(alerts).register(this);
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -121,10 +126,12 @@ public final class AdminServer implements AutoCloseable {
         if (!f.isSuccess()) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             blocking.shutdown();
+            alerts.close();
             throw new IllegalStateException("cannot listen on " + listen + " (admin_listen): " + f.cause().getMessage(),
                     f.cause());
         }
         this.channel = f.channel();
+        alerts.start();
         log.info("admin API on http://{}", channel.localAddress());
     }
 
@@ -161,6 +168,7 @@ public final class AdminServer implements AutoCloseable {
 
     @Override
     public void close() {
+        alerts.close();
         channel.close().awaitUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         blocking.shutdown();

@@ -20,6 +20,8 @@ import dev.sluice.config.SluiceConfig.PoolMode;
 import dev.sluice.config.SluiceConfig.ServerTls;
 import dev.sluice.config.SluiceConfig.ServerTlsMode;
 import dev.sluice.config.SluiceConfig.UserConfig;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -29,6 +31,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -96,7 +99,7 @@ final class ConfigBuilder {
                 maxMessageLength, shutdownTimeout, ioThreads, admission(pool),
                 new SluiceConfig.StatsConfig(Values.choice(label(Setting.STATS_ENABLED), text(Setting.STATS_ENABLED),
                         SWITCH_NAMES, SWITCHES), integer(Setting.STATS_MAX_FINGERPRINTS, 1, 1_000_000)),
-                console(users, authType), admin(adminListen), logFormat, reloadWatch);
+                console(users, authType), admin(adminListen), logFormat, reloadWatch, alerts());
     }
 
     private ConsoleConfig console(List<UserConfig> users, AuthType authType) throws ConfigException {
@@ -220,6 +223,97 @@ final class ConfigBuilder {
             }
         }
         return out;
+    }
+
+    private static final List<String> WEBHOOK_FORMAT_NAMES = List.of("json", "slack");
+    private static final List<AlertConfig.Format> WEBHOOK_FORMATS = List.of(AlertConfig.Format.JSON,
+            AlertConfig.Format.SLACK);
+
+    private AlertConfig alerts() throws ConfigException {
+        boolean enabled = Values.choice(label(Setting.ALERTS_ENABLED), text(Setting.ALERTS_ENABLED), SWITCH_NAMES,
+                SWITCHES);
+        Duration holdFor = duration(Setting.ALERTS_FOR, Duration.ZERO);
+        Duration window = duration(Setting.ALERTS_WINDOW, Duration.ofSeconds(1));
+        if (window.compareTo(Duration.ofHours(1)) > 0) {
+            throw new ConfigException(label(Setting.ALERTS_WINDOW) + ": " + Values.show(text(Setting.ALERTS_WINDOW))
+                    + " is not allowed (expected a duration from 1s to 1h)");
+        }
+        int minQueries = integer(Setting.ALERTS_MIN_QUERIES, 0, 1_000_000);
+        AlertConfig.Thresholds utilization = thresholds(Setting.ALERTS_POOL_UTILIZATION_WARNING,
+                Setting.ALERTS_POOL_UTILIZATION_CRITICAL, false);
+        AlertConfig.Thresholds latency = thresholds(Setting.ALERTS_QUERY_LATENCY_P95_WARNING,
+                Setting.ALERTS_QUERY_LATENCY_P95_CRITICAL, true);
+        AlertConfig.Thresholds errorRate = thresholds(Setting.ALERTS_ERROR_RATE_WARNING,
+                Setting.ALERTS_ERROR_RATE_CRITICAL, false);
+        AlertConfig.Thresholds queueWait = thresholds(Setting.ALERTS_QUEUE_WAIT_WARNING,
+                Setting.ALERTS_QUEUE_WAIT_CRITICAL, true);
+        boolean circuit = Values.choice(label(Setting.ALERTS_CIRCUIT_OPEN), text(Setting.ALERTS_CIRCUIT_OPEN),
+                SWITCH_NAMES, SWITCHES);
+        boolean mode = Values.choice(label(Setting.ALERTS_OPERATING_MODE), text(Setting.ALERTS_OPERATING_MODE),
+                SWITCH_NAMES, SWITCHES);
+        List<AlertConfig.Webhook> webhooks = new ArrayList<>();
+        for (Entry e : raw.webhooks) {
+            String url = required(e, "url", "an http:// or https:// URL");
+            URI uri;
+            try {
+                uri = new URI(url);
+            } catch (URISyntaxException ex) {
+                uri = null;
+            }
+            if (uri == null || uri.getScheme() == null || uri.getHost() == null
+                    || !List.of("http", "https").contains(uri.getScheme().toLowerCase(Locale.ROOT))) {
+                throw new ConfigException(e.label() + ".url: " + Values.show(url)
+                        + " is not allowed (expected an http:// or https:// URL with a host)");
+            }
+            Optional<Raw> format = e.field("format");
+            AlertConfig.Format f = format.isEmpty() ? AlertConfig.Format.JSON
+                    : Values.choice(format.get().label(), format.get().text(), WEBHOOK_FORMAT_NAMES, WEBHOOK_FORMATS);
+            webhooks.add(new AlertConfig.Webhook(uri, f));
+        }
+        if (!enabled && !webhooks.isEmpty()) {
+            warnings.accept("alerts.webhooks are not used while alerts.enabled is off");
+        }
+        Duration timeout = duration(Setting.ALERTS_WEBHOOK_TIMEOUT, Duration.ofMillis(1));
+        int retries = integer(Setting.ALERTS_WEBHOOK_RETRIES, 0, 10);
+        Duration backoff = duration(Setting.ALERTS_WEBHOOK_BACKOFF, Duration.ofMillis(1));
+        int queueSize = integer(Setting.ALERTS_WEBHOOK_QUEUE_SIZE, 1, 100_000);
+        return new AlertConfig(enabled, holdFor, window, minQueries, utilization, latency, errorRate, queueWait,
+                circuit, mode, webhooks, timeout, retries, backoff, queueSize);
+    }
+
+    /** A warning/critical pair: percentages, or durations kept in seconds; 0 turns a level off. */
+    private AlertConfig.Thresholds thresholds(Setting warning, Setting critical, boolean durations)
+            throws ConfigException {
+        double w = durations ? seconds(warning) : percent(warning);
+        double c = durations ? seconds(critical) : percent(critical);
+        if (w > 0 && c > 0 && c < w) {
+            throw new ConfigException(label(critical) + ": " + Values.show(text(critical)) + " is not allowed (expected "
+                    + "0 (off) or at least " + warning.path() + " " + text(warning).strip() + ")");
+        }
+        return new AlertConfig.Thresholds(w, c);
+    }
+
+    private double seconds(Setting s) throws ConfigException {
+        return duration(s, Duration.ZERO).toNanos() / 1e9;
+    }
+
+    /** A percentage from 0 to 100, with or without a trailing {@code %}, decimals allowed. */
+    private double percent(Setting s) throws ConfigException {
+        String t = text(s).strip();
+        if (t.endsWith("%")) {
+            t = t.substring(0, t.length() - 1).strip();
+        }
+        double v;
+        try {
+            v = t.matches("[0-9]+(\\.[0-9]+)?") ? Double.parseDouble(t) : -1;
+        } catch (NumberFormatException e) {
+            v = -1;
+        }
+        if (!(v >= 0 && v <= 100)) {
+            throw new ConfigException(label(s) + ": " + Values.show(text(s))
+                    + " is not allowed (expected a percentage from 0 (off) to 100, e.g. 80 or 2.5%)");
+        }
+        return v;
     }
 
     private PoolConfig pool() throws ConfigException {

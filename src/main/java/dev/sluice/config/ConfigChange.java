@@ -99,6 +99,8 @@ public record ConfigChange(SluiceConfig effective, List<String> applied, List<St
         d.live(Setting.ADMIN_USERS, running.console().adminUsers(), loaded.console().adminUsers());
         d.live(Setting.STATS_USERS, running.console().statsUsers(), loaded.console().statsUsers());
         d.restart(Setting.ADMIN_TOKEN, running.admin(), loaded.admin());
+        // the alert engine keeps the rules and webhooks it started with
+        d.restart("alerts", running.alerts(), loaded.alerts());
 
         d.live(Setting.LOG_FORMAT, running.logFormat(), loaded.logFormat());
         d.live(Setting.RELOAD_WATCH, running.reloadWatch(), loaded.reloadWatch());
@@ -116,7 +118,7 @@ public record ConfigChange(SluiceConfig effective, List<String> applied, List<St
                 loaded.users(), databases, pool, running.clientTls(), running.serverTls(), loaded.maxMessageLength(),
                 loaded.shutdownTimeout(), running.ioThreads(), admission,
                 new SluiceConfig.StatsConfig(loaded.stats().enabled(), running.stats().maxFingerprints()),
-                loaded.console(), running.admin(), loaded.logFormat(), loaded.reloadWatch());
+                loaded.console(), running.admin(), loaded.logFormat(), loaded.reloadWatch(), running.alerts());
         return new ConfigChange(effective, d.applied, d.needRestart);
     }
 

@@ -94,6 +94,24 @@ public final class ConfigView {
             case ADMIN_TOKEN -> c.admin().token().isPresent() ? "(set)" : "";
             case LOG_FORMAT -> c.logFormat().name().toLowerCase(java.util.Locale.ROOT);
             case RELOAD_WATCH -> c.reloadWatch() ? "on" : "off";
+            case ALERTS_ENABLED -> c.alerts().enabled() ? "on" : "off";
+            case ALERTS_FOR -> Values.format(c.alerts().holdFor());
+            case ALERTS_WINDOW -> Values.format(c.alerts().window());
+            case ALERTS_MIN_QUERIES -> String.valueOf(c.alerts().minQueries());
+            case ALERTS_POOL_UTILIZATION_WARNING -> number(c.alerts().poolUtilization().warning());
+            case ALERTS_POOL_UTILIZATION_CRITICAL -> number(c.alerts().poolUtilization().critical());
+            case ALERTS_QUERY_LATENCY_P95_WARNING -> number(c.alerts().queryLatencyP95().warning()) + "s";
+            case ALERTS_QUERY_LATENCY_P95_CRITICAL -> number(c.alerts().queryLatencyP95().critical()) + "s";
+            case ALERTS_ERROR_RATE_WARNING -> number(c.alerts().errorRate().warning());
+            case ALERTS_ERROR_RATE_CRITICAL -> number(c.alerts().errorRate().critical());
+            case ALERTS_QUEUE_WAIT_WARNING -> number(c.alerts().queueWait().warning()) + "s";
+            case ALERTS_QUEUE_WAIT_CRITICAL -> number(c.alerts().queueWait().critical()) + "s";
+            case ALERTS_CIRCUIT_OPEN -> c.alerts().circuitOpen() ? "on" : "off";
+            case ALERTS_OPERATING_MODE -> c.alerts().operatingMode() ? "on" : "off";
+            case ALERTS_WEBHOOK_TIMEOUT -> Values.format(c.alerts().webhookTimeout());
+            case ALERTS_WEBHOOK_RETRIES -> String.valueOf(c.alerts().webhookRetries());
+            case ALERTS_WEBHOOK_BACKOFF -> Values.format(c.alerts().webhookBackoff());
+            case ALERTS_WEBHOOK_QUEUE_SIZE -> String.valueOf(c.alerts().webhookQueueSize());
         };
     }
 

@@ -32,6 +32,8 @@ final class RawConfig {
     final Map<Setting, Raw> settings = new EnumMap<>(Setting.class);
     final List<Entry> users = new ArrayList<>();
     final List<Entry> databases = new ArrayList<>();
+    /** {@code alerts.webhooks} entries. */
+    final List<Entry> webhooks = new ArrayList<>();
     /** {@code NAME:PASSWORD} values from the command line, in order. */
     final List<Raw> flagUsers = new ArrayList<>();
     Optional<Raw> upstream = Optional.empty();

@@ -58,14 +58,33 @@ enum Setting {
     STATS_ENABLED("stats.enabled", "on"),
     STATS_MAX_FINGERPRINTS("stats.max_fingerprints", "5000"),
     LOG_FORMAT("log_format", "text"),
-    RELOAD_WATCH("reload.watch", "on");
+    RELOAD_WATCH("reload.watch", "on"),
+    ALERTS_ENABLED("alerts.enabled", "on"),
+    ALERTS_FOR("alerts.for", "10s"),
+    ALERTS_WINDOW("alerts.window", "60s"),
+    ALERTS_MIN_QUERIES("alerts.min_queries", "10"),
+    ALERTS_POOL_UTILIZATION_WARNING("alerts.pool_utilization.warning", "80"),
+    ALERTS_POOL_UTILIZATION_CRITICAL("alerts.pool_utilization.critical", "95"),
+    ALERTS_QUERY_LATENCY_P95_WARNING("alerts.query_latency_p95.warning", "1s"),
+    ALERTS_QUERY_LATENCY_P95_CRITICAL("alerts.query_latency_p95.critical", "5s"),
+    ALERTS_ERROR_RATE_WARNING("alerts.error_rate.warning", "1"),
+    ALERTS_ERROR_RATE_CRITICAL("alerts.error_rate.critical", "5"),
+    ALERTS_QUEUE_WAIT_WARNING("alerts.queue_wait.warning", "1s"),
+    ALERTS_QUEUE_WAIT_CRITICAL("alerts.queue_wait.critical", "5s"),
+    ALERTS_CIRCUIT_OPEN("alerts.circuit_open", "on"),
+    ALERTS_OPERATING_MODE("alerts.operating_mode", "on"),
+    ALERTS_WEBHOOK_TIMEOUT("alerts.webhook_timeout", "5s"),
+    ALERTS_WEBHOOK_RETRIES("alerts.webhook_retries", "3"),
+    ALERTS_WEBHOOK_BACKOFF("alerts.webhook_backoff", "1s"),
+    ALERTS_WEBHOOK_QUEUE_SIZE("alerts.webhook_queue_size", "1000");
 
     /** Settings that hold a list of names: a YAML list, or one comma-separated value. */
     static final Set<Setting> LISTS = EnumSet.of(ADMIN_USERS, STATS_USERS);
 
     /** Mappings that group settings; a scalar in their place is an error. */
     static final Set<String> SECTIONS = Set.of("pool", "tls", "tls.client", "tls.server", "admission",
-            "admission.wait_timeout", "stats", "reload");
+            "admission.wait_timeout", "stats", "reload", "alerts", "alerts.pool_utilization", "alerts.query_latency_p95",
+            "alerts.error_rate", "alerts.queue_wait");
 
     private final String path;
     private final String defaultText;

@@ -25,6 +25,7 @@ import java.util.Optional;
  * @param admin            admin API settings besides its address (the bearer token)
  * @param logFormat        how log lines are written: text or one JSON object per line
  * @param reloadWatch      whether a change of the configuration file reloads it
+ * @param alerts           alert rules and webhooks
  */
 public record SluiceConfig(
         HostPort listen,
@@ -43,7 +44,8 @@ public record SluiceConfig(
         ConsoleConfig console,
         AdminConfig admin,
         LogFormat logFormat,
-        boolean reloadWatch) {
+        boolean reloadWatch,
+        AlertConfig alerts) {
 
     public SluiceConfig {
         users = List.copyOf(users);
@@ -57,13 +59,17 @@ public record SluiceConfig(
         }
     }
 
-    /** A configuration with the default statistics settings, an admin console that admits nobody and no admin token, text logs and the file watched for changes. */
+    /**
+     * A configuration with the given admission settings and defaults for the rest: statistics
+     * on, an admin console that admits nobody, no admin token, text logs, the file watched for
+     * changes, the default alert rules.
+     */
     public SluiceConfig(HostPort listen, HostPort adminListen, AuthType authType, List<UserConfig> users,
                         List<DatabaseConfig> databases, PoolConfig pool, ClientTls clientTls, ServerTls serverTls,
                         int maxMessageLength, Duration shutdownTimeout, int ioThreads, AdmissionConfig admission) {
         this(listen, adminListen, authType, users, databases, pool, clientTls, serverTls, maxMessageLength,
                 shutdownTimeout, ioThreads, admission, StatsConfig.defaults(), ConsoleConfig.NONE, AdminConfig.none(),
-                LogFormat.TEXT, true);
+                LogFormat.TEXT, true, AlertConfig.defaults());
     }
 
     /** A configuration with the default admission settings (every class waits {@code pool.acquire_timeout}). */
@@ -77,25 +83,31 @@ public record SluiceConfig(
     /** The same configuration with other admission settings. */
     public SluiceConfig withAdmission(AdmissionConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, a, stats, console, admin, logFormat, reloadWatch);
+                maxMessageLength, shutdownTimeout, ioThreads, a, stats, console, admin, logFormat, reloadWatch, alerts);
     }
 
     /** The same configuration with other statistics settings. */
     public SluiceConfig withStats(StatsConfig s) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission, s, console, admin, logFormat, reloadWatch);
+                maxMessageLength, shutdownTimeout, ioThreads, admission, s, console, admin, logFormat, reloadWatch, alerts);
     }
 
     /** The same configuration with other admin console users. */
     public SluiceConfig withConsole(ConsoleConfig c) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, c, admin, logFormat, reloadWatch);
+                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, c, admin, logFormat, reloadWatch, alerts);
     }
 
     /** The same configuration with other admin API settings. */
     public SluiceConfig withAdmin(AdminConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, console, a, logFormat, reloadWatch);
+                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, console, a, logFormat, reloadWatch, alerts);
+    }
+
+    /** The same configuration with other alert settings. */
+    public SluiceConfig withAlerts(AlertConfig a) {
+        return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
+                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, console, admin, logFormat, reloadWatch, a);
     }
 
     /** The user entry with this name, if configured. */

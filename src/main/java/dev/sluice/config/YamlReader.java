@@ -29,6 +29,8 @@ final class YamlReader {
     static final Set<String> USER_FIELDS = Set.of("name", "password");
     static final Set<String> DATABASE_FIELDS = Set.of(
             "name", "host", "port", "dbname", "user", "password", "pool_mode", "pool_size");
+    static final Set<String> WEBHOOK_FIELDS = Set.of("url", "format");
+    static final String WEBHOOKS = "alerts.webhooks";
 
     private static final YAMLFactory FACTORY = YAMLFactory.builder().enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL).build();
 
@@ -78,6 +80,9 @@ final class YamlReader {
                 List<Entry> target = path.equals("users") ? into.users : into.databases;
                 target.clear();
                 entries(path, value, path.equals("users") ? USER_FIELDS : DATABASE_FIELDS, target);
+            } else if (path.equals(WEBHOOKS)) {
+                into.webhooks.clear();
+                entries(path, value, WEBHOOK_FIELDS, into.webhooks);
             } else if (Setting.SECTIONS.contains(path)) {
                 if (value instanceof Mapping m) {
                     section(m, path, into);
@@ -193,6 +198,7 @@ final class YamlReader {
         paths.addAll(Setting.SECTIONS);
         paths.add("users");
         paths.add("databases");
+        paths.add(WEBHOOKS);
         return paths;
     }
 
