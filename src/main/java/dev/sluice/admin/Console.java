@@ -327,9 +327,9 @@ public final class Console implements AdminConsole, AutoCloseable {
         boolean none = pools(db).isEmpty();
         CompletableFuture<Void> paused = proxy.pause(db);
         if (none) {
-            // ProxyServer.pause acts on the pools that exist; one created later starts unpaused
+            // no pool to wait for; pools created later for this database start paused
             return done(Reply.notice("no pool of " + (db == null ? "any database" : "database " + db)
-                    + " exists yet: nothing was paused, and clients that connect later are not held",
+                    + " exists yet: its pools will start paused, so its first clients wait until RESUME",
                     null, Reply.tag("PAUSE")));
         }
         if (paused.isDone()) {

@@ -14,8 +14,9 @@ import java.util.function.ToIntFunction;
  * <ol>
  * <li>No connection free ({@code totalInUse >= connections}): {@link Verdict#NO_FREE_CONNECTION}.</li>
  * <li>The key holds fewer than its minimum: {@link Verdict#ALLOW_GUARANTEED}.</li>
- * <li>No other key waits: {@link Verdict#ALLOW} (the maximum only binds while others wait,
- *     so an idle pool is never held back).</li>
+ * <li>No other key that could take a connection waits (keys at their own maximum do not
+ *     count): {@link Verdict#ALLOW} (the maximum only binds while others wait, so an idle pool
+ *     is never held back, and two capped keys never hold each other back).</li>
  * <li>The key holds its maximum or more: {@link Verdict#AT_MAX_SHARE}.</li>
  * <li>The free connections are needed to bring waiting other keys up to their minimums:
  *     {@link Verdict#RESERVED_FOR_OTHERS}.</li>
@@ -148,8 +149,12 @@ public final class FairShare {
             if (other.equals(key)) {
                 continue;
             }
-            othersWait = true;
-            reserved += Math.max(0, share(other).min() - inUse.applyAsInt(other));
+            int otherHeld = inUse.applyAsInt(other);
+            Share theirs = share(other);
+            if (otherHeld < Math.min(theirs.max(), connections)) {
+                othersWait = true; // a key held back by its own maximum cannot use what this one leaves
+            }
+            reserved += Math.max(0, theirs.min() - otherHeld);
         }
         if (!othersWait) {
             return Verdict.ALLOW;

@@ -29,6 +29,9 @@ import java.util.Optional;
  * @param retryAttempts    executions of an autocommit statement that failed with 40001/40P01 (1 = no retry)
  * @param shares           fair-share rules (guaranteed minimum and, while others wait, maximum
  *                         server connections per user or application_name), first match wins
+ * @param reservedConnections server connections of each pool that only {@code high} and
+ *                         {@code critical} requests may take, so they never wait behind a pool
+ *                         full of lower-class work (0 = none)
  */
 public record AdmissionConfig(
         int queueSize, Map<Priority, Duration> waitTimeouts, Duration agingStep,
@@ -38,12 +41,22 @@ public record AdmissionConfig(
         double rateLimit, int rateBurst,
         Optional<OperatingMode.Mode> forcedMode,
         int retryAttempts,
-        List<FairShare.Rule> shares) {
+        List<FairShare.Rule> shares,
+        int reservedConnections) {
 
     public AdmissionConfig {
         waitTimeouts = Map.copyOf(new EnumMap<>(waitTimeouts));
         rules = List.copyOf(rules);
         shares = List.copyOf(shares);
+    }
+
+    /** Settings without reserved connections. */
+    public AdmissionConfig(int queueSize, Map<Priority, Duration> waitTimeouts, Duration agingStep,
+                           List<Classifier.Rule> rules, Priority defaultPriority, boolean adaptiveLimit, int minLimit,
+                           int breakerFailures, Duration breakerCoolDown, double rateLimit, int rateBurst,
+                           Optional<OperatingMode.Mode> forcedMode, int retryAttempts, List<FairShare.Rule> shares) {
+        this(queueSize, waitTimeouts, agingStep, rules, defaultPriority, adaptiveLimit, minLimit, breakerFailures,
+                breakerCoolDown, rateLimit, rateBurst, forcedMode, retryAttempts, shares, 0);
     }
 
     /** Defaults: every class waits {@code acquireTimeout}, no rules, fixed limit, retries on. */

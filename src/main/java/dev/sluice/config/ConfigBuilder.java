@@ -203,7 +203,8 @@ final class ConfigBuilder {
                 MODE_NAMES, MODES);
         int retryAttempts = integer(Setting.ADMISSION_RETRY_ATTEMPTS, 1, 10);
         return new AdmissionConfig(queueSize, timeouts, agingStep, rules, defaultPriority, adaptive, minLimit,
-                breakerFailures, coolDown, rate, burst, mode, retryAttempts, shares);
+                breakerFailures, coolDown, rate, burst, mode, retryAttempts, shares,
+                integer(Setting.ADMISSION_RESERVED_CONNECTIONS, 0, MAX_POOL_SIZE));
     }
 
     /** A {@code ;}-separated list of rules, each read by {@code parse} (which throws IllegalArgumentException). */

@@ -89,6 +89,7 @@ public final class ConfigView {
             case ADMISSION_RETRY_ATTEMPTS -> String.valueOf(a.retryAttempts());
             case ADMISSION_SHARES -> String.join(";", a.shares().stream()
                     .map(r -> r.key() + ":" + r.share().min() + ":" + r.share().max()).toList());
+            case ADMISSION_RESERVED_CONNECTIONS -> String.valueOf(a.reservedConnections());
             case STATS_ENABLED -> c.stats().enabled() ? "on" : "off";
             case STATS_MAX_FINGERPRINTS -> String.valueOf(c.stats().maxFingerprints());
             case ADMIN_TOKEN -> c.admin().token().isPresent() ? "(set)" : "";

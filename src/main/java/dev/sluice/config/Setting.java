@@ -55,6 +55,7 @@ enum Setting {
     ADMISSION_MODE("admission.mode", "auto"),
     ADMISSION_RETRY_ATTEMPTS("admission.retry_attempts", "3"),
     ADMISSION_SHARES("admission.shares", null),
+    ADMISSION_RESERVED_CONNECTIONS("admission.reserved_connections", "0"),
     STATS_ENABLED("stats.enabled", "on"),
     STATS_MAX_FINGERPRINTS("stats.max_fingerprints", "5000"),
     LOG_FORMAT("log_format", "text"),

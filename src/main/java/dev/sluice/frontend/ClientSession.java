@@ -17,6 +17,7 @@ import dev.sluice.protocol.ProtocolException;
 import dev.sluice.protocol.SqlState;
 import dev.sluice.protocol.auth.AuthException;
 import dev.sluice.sql.Fingerprinter;
+import dev.sluice.sql.StatementKind;
 import dev.sluice.stats.Traffic;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -146,6 +147,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private ByteBuf retryBind;
     private ByteBuf retryExecute;
     private int extState;
+    /** The exchange collected for a retry holds a Parse of a statement that is safe to run again. */
+    private boolean extParsed;
     private boolean extRetryWanted;
     /** Bumped whenever {@link #desired} changes. */
     private int paramsVersion;
@@ -828,7 +831,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     }
                     case SYNC -> {
                         tracker.add(RequestTracker.SYNC);
-                        extState = extState == 1 && retryExecute != null ? 2 : -1;
+                        extState = extState == 1 && retryExecute != null && extParsed ? 2 : -1;
                     }
                     default -> {
                         // Flush, CopyData, CopyDone, CopyFail: no answer of their own
@@ -1272,7 +1275,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         && type != BackendType.NOTICE_RESPONSE && type != BackendType.NOTIFICATION_RESPONSE) {
                     dropRetry(); // something of its result reached the client: never run it again
                 }
-                if (extState == 2 && head == RequestTracker.EXECUTE && type != BackendType.NOTICE_RESPONSE
+                if (extState > 0 && head == RequestTracker.EXECUTE && type != BackendType.NOTICE_RESPONSE
                         && type != BackendType.NOTIFICATION_RESPONSE && type != BackendType.PARAMETER_STATUS) {
                     dropExtRetry(); // the Execute's result started to reach the client
                 }
@@ -1332,7 +1335,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             byte k = tracker.peek();
             Object payload = tracker.peekPayload();
             tracker.pop();
-            if (k == RequestTracker.EXECUTE && timer != null) {
+            if (k == RequestTracker.QUERY && timer != null) {
+                timer.drop(); // a Query pipelined before the Sync: PostgreSQL skips it
+            } else if (k == RequestTracker.EXECUTE && timer != null) {
                 // the first Execute of the exchange failed (or ran a statement whose Parse or
                 // Bind did); the ones after it never ran
                 if (!charged) {
@@ -1449,8 +1454,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             return false; // the client pipelined more: answers would come back out of order
         }
         int textEnd = retryFrame.writerIndex() - 1;
-        if (Fingerprinter.fingerprint(retryFrame, retryFrame.readerIndex() + 5, textEnd).statements() != 1) {
-            return false;
+        var f = Fingerprinter.fingerprint(retryFrame, retryFrame.readerIndex() + 5, textEnd);
+        if (f.statements() != 1 || f.kind() != StatementKind.READ && f.kind() != StatementKind.WRITE) {
+            return false; // CALL or DO may commit part of their work: never run twice
         }
         retryWanted = true;
         retryPending = true; // client input waits until the retried statement is answered
@@ -1528,7 +1534,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     retryExecute = b.retainedSlice(start, size);
                 }
             }
-            case PARSE, DESCRIBE -> {
+            case PARSE -> {
+                int end = start + size;
+                int textStart = Messages.skipCstring(b, start + 5, end);
+                int textEnd = b.indexOf(textStart, end, (byte) 0);
+                if (extParsed || !retrySafe(b, textStart, textEnd < 0 ? end : textEnd)) {
+                    extState = -1;
+                } else {
+                    extParsed = true;
+                }
+            }
+            case DESCRIBE -> {
             }
             default -> extState = -1;
         }
@@ -1563,10 +1579,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             return false;
         }
         if (!extRetryWanted) {
-            if (extState != 0) {
-                dropExtRetry();
-                retryPending = false;
-            }
+            // the exchange is over, retried or not: client input flows again
+            dropExtRetry();
+            retryPending = false;
             return false;
         }
         extRetryWanted = false;
@@ -1607,7 +1622,47 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             retryExecute = null;
         }
         extState = 0;
+        extParsed = false;
         extRetryWanted = false;
+    }
+
+    /**
+     * Whether the statement text {@code b[from, to)} may run again after a serialization failure:
+     * a query or data change (its first keyword SELECT, WITH, VALUES, TABLE, INSERT, UPDATE,
+     * DELETE or MERGE), never CALL or DO, which may commit part of their work. Reads the first
+     * word in place; a text starting with a comment is lexed.
+     */
+    private static boolean retrySafe(ByteBuf b, int from, int to) {
+        int i = from;
+        while (i < to && Character.isWhitespace(b.getByte(i))) {
+            i++;
+        }
+        if (i + 1 < to && (b.getByte(i) == '/' && b.getByte(i + 1) == '*' || b.getByte(i) == '-' && b.getByte(i + 1) == '-')) {
+            StatementKind k = Fingerprinter.fingerprint(b, from, to).kind();
+            return k == StatementKind.READ || k == StatementKind.WRITE;
+        }
+        int j = i;
+        while (j < to && Character.isLetter(b.getByte(j))) {
+            j++;
+        }
+        for (String w : RETRY_SAFE_WORDS) {
+            if (w.length() == j - i && matchesIgnoreCase(b, i, w)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final String[] RETRY_SAFE_WORDS = {"select", "with", "values", "table", "insert", "update", "delete",
+        "merge"};
+
+    private static boolean matchesIgnoreCase(ByteBuf b, int at, String lowerWord) {
+        for (int k = 0; k < lowerWord.length(); k++) {
+            if ((b.getByte(at + k) | 0x20) != lowerWord.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Exponential backoff with full jitter: up to 10 ms, 20 ms, 40 ms ... at most 1 s. */

@@ -166,14 +166,19 @@ public final class Pool implements ServerConnection.Owner {
      */
     public void cancel(Object ticket) {
         if (ticket instanceof Waiter w) {
+            boolean removed = false;
             lock.lock();
             try {
                 if (!w.done && waiters.remove(w)) {
                     w.done = true;
                     upstream.waiting(w.shareKey, -1);
+                    removed = true;
                 }
             } finally {
                 lock.unlock();
+            }
+            if (removed && shares) {
+                upstream.dispatchAll(); // a key that stopped waiting may have been holding another back
             }
         }
     }
@@ -223,6 +228,7 @@ public final class Pool implements ServerConnection.Owner {
         Waiter w = new Waiter(loop, callback, priority, user, shareKey);
         ServerConnection found = null;
         boolean open = false;
+        boolean serveNow = false;
         boolean rejected = false;
         Waiter displaced = null;
         lock.lock();
@@ -230,7 +236,7 @@ public final class Pool implements ServerConnection.Owner {
             if (closed) {
                 rejected = true;
             } else if (!paused && waiters.size() == 0 && idleCount > 0 && upstream.belowLimit()
-                    && upstream.mayTake(shareKey)) {
+                    && mayLend(priority) && upstream.mayTake(shareKey)) {
                 found = takeIdle(loops.index(loop));
                 lendLocked(found, shareKey);
                 w.done = true;
@@ -246,7 +252,11 @@ public final class Pool implements ServerConnection.Owner {
                         displaced.done = true;
                         upstream.waiting(displaced.shareKey, -1);
                     }
-                    if (!paused && total < size && upstream.belowLimit()) {
+                    if (!paused && idleCount > 0) {
+                        // idle connections the waiters ahead may not take (reserved for a higher
+                        // class, or past their fair share) may be this request's
+                        serveNow = true;
+                    } else if (!paused && total < size && upstream.belowLimit()) {
                         total++;
                         open = true;
                     }
@@ -254,6 +264,9 @@ public final class Pool implements ServerConnection.Owner {
             }
         } finally {
             lock.unlock();
+        }
+        if (serveNow) {
+            dispatch();
         }
         if (displaced != null) {
             fail(displaced, SqlState.TOO_MANY_CONNECTIONS, "refused to make room for a request of a higher class: "
@@ -278,6 +291,15 @@ public final class Pool implements ServerConnection.Owner {
         return w;
     }
 
+    /**
+     * Whether a request of class {@code priority} may take a server connection now: the last
+     * {@code admission.reserved_connections} of the pool are for {@code high} and {@code critical}.
+     */
+    private boolean mayLend(Priority priority) {
+        int reserved = admission.reservedConnections();
+        return reserved == 0 || priority.compareTo(Priority.HIGH) <= 0 || leased.get() < size - reserved;
+    }
+
     /** Marks {@code s} as lent to a client of {@code shareKey}; lock held. */
     private void lendLocked(ServerConnection s, String shareKey) {
         s.leased = true;
@@ -288,7 +310,8 @@ public final class Pool implements ServerConnection.Owner {
 
     /** The waiter to serve next: by class and age, among those their fair share allows; lock held. */
     private Waiter pollLocked() {
-        Waiter w = shares ? waiters.poll(x -> upstream.mayTake(x.shareKey)) : waiters.poll();
+        Waiter w = shares || admission.reservedConnections() > 0
+                ? waiters.poll(x -> mayLend(x.priority) && upstream.mayTake(x.shareKey)) : waiters.poll();
         if (w != null) {
             upstream.waiting(w.shareKey, -1);
         }
@@ -408,7 +431,7 @@ public final class Pool implements ServerConnection.Owner {
             return;
         }
         if (shares) {
-            dispatch(); // a key that stopped waiting may have been holding another back
+            upstream.dispatchAll(); // a key that stopped waiting may have been holding another back
         }
         String cause = lastConnectError;
         for (Waiter w : expired) {

@@ -213,7 +213,7 @@ public final class Pools implements AutoCloseable {
      *
      * @return completes once none of those pools has a server connection lent out
      */
-    public CompletableFuture<Void> pause(String database) {
+    public synchronized CompletableFuture<Void> pause(String database) {
         if (database == null) {
             pausedAll = true;
         } else {
@@ -229,7 +229,7 @@ public final class Pools implements AutoCloseable {
     }
 
     /** Resumes the pools of {@code database}, or every pool when it is null. */
-    public void resume(String database) {
+    public synchronized void resume(String database) {
         if (database == null) {
             pausedAll = false;
             pausedDatabases.clear();

@@ -149,6 +149,13 @@ public final class Upstream {
         }, inUse.get(), waitingKeys, connections).allowed();
     }
 
+    /** Offers free connections to the waiters of every pool (a key stopped waiting: others may now take more). */
+    void dispatchAll() {
+        for (Pool p : pools) {
+            p.dispatch();
+        }
+    }
+
     void waiting(String shareKey, int delta) {
         if (shareKey != null) {
             counter(waitingByKey, shareKey).addAndGet(delta);

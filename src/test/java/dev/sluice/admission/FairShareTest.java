@@ -89,4 +89,13 @@ class FairShareTest {
         assertThat(f.mayTake("a", k -> 2, 2, List.of(), 2)).isEqualTo(Verdict.NO_FREE_CONNECTION);
         assertThat(f.mayTake("a", k -> 2, 2, List.of(), 3)).isEqualTo(Verdict.ALLOW);
     }
+
+    @Test
+    void twoKeysAtTheirMaximum_doNotHoldEachOtherBack() {
+        FairShare f = new FairShare(10, Map.of("a", new Share(0, 2), "b", new Share(0, 2)), new Share(0, 10));
+        // both hold their maximum and both wait: neither could use what the other leaves free
+        assertThat(f.mayTake("a", k -> 2, 4, List.of("a", "b"))).isEqualTo(Verdict.ALLOW);
+        // b below its maximum and waiting: a stays capped
+        assertThat(f.mayTake("a", k -> k.equals("a") ? 2 : 1, 3, List.of("a", "b"))).isEqualTo(Verdict.AT_MAX_SHARE);
+    }
 }

@@ -96,6 +96,7 @@ class AdmissionIT {
         Optional<OperatingMode.Mode> mode;
         int retries;
         List<FairShare.Rule> shares;
+        int reserved;
 
         AdmissionBuilder(AdmissionConfig a) {
             queueSize = a.queueSize();
@@ -111,6 +112,7 @@ class AdmissionIT {
             mode = a.forcedMode();
             retries = a.retryAttempts();
             shares = new ArrayList<>(a.shares());
+            reserved = a.reservedConnections();
         }
 
         AdmissionBuilder share(String r) {
@@ -125,7 +127,7 @@ class AdmissionIT {
 
         AdmissionConfig build() {
             return new AdmissionConfig(queueSize, timeouts, aging, rules, Priority.NORMAL, adaptive, minLimit,
-                    breakerFailures, coolDown, rate, burst, mode, retries, shares);
+                    breakerFailures, coolDown, rate, burst, mode, retries, shares, reserved);
         }
     }
 
@@ -260,6 +262,32 @@ class AdmissionIT {
             for (Connection c : held) {
                 c.close();
             }
+        }
+    }
+
+    @Test
+    void reservedConnections_areTakenOnlyByHighAndCritical() throws Exception {
+        try (ProxyServer proxy = start(3, a -> {
+            a.reserved = 1;
+            return a.rule("application_name=highapp:high");
+        })) {
+            Connection holder1 = hold(proxy, "normal");
+            Connection holder2 = hold(proxy, "normal");
+            ConcurrentLinkedQueue<String> served = new ConcurrentLinkedQueue<>();
+            Connection normal = connect(proxy, "normal");
+            Future<?> normalRequest = pool.submit(() -> runAndRecord(normal, "normal", served));
+            Await.until(AWAIT, "the third normal request waits: the last connection is reserved",
+                    () -> poolOf(proxy).snapshot().waiting() == 1);
+            Connection high = connect(proxy, "highapp");
+            runAndRecord(high, "high", served);
+            assertThat(order(served)).containsExactly("high");
+            assertThat(poolOf(proxy).snapshot().waiting()).isEqualTo(1);
+
+            holder1.commit();
+            normalRequest.get(30, TimeUnit.SECONDS);
+            assertThat(order(served)).containsExactly("high", "normal");
+            holder1.close();
+            holder2.close();
         }
     }
 
@@ -421,6 +449,25 @@ class AdmissionIT {
                 assertThat(rs.getLong(1)).isEqualTo(before + 2);
             }
             assertThat(sequenceValue()).isEqualTo(before + 2);
+            // the session goes on normally after a retry
+            try (ResultSet rs = s.executeQuery("SELECT flaky(ARRAY[0])")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getLong(1)).isEqualTo(before + 3);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "preferQueryMode={0}")
+    @ValueSource(strings = {"simple", "extended"})
+    void serializationFailure_inADoBlock_isNotRetried_itMayHaveCommittedPartOfItsWork(String queryMode) throws Exception {
+        try (ProxyServer proxy = start(2, a -> a);
+             Connection c = connect(proxy, "retry", "preferQueryMode", queryMode);
+             Statement s = c.createStatement()) {
+            long before = sequenceValue();
+            assertThatThrownBy(() -> s.execute("DO $$ BEGIN PERFORM flaky(ARRAY[" + (before + 1) + "]); END $$"))
+                    .isInstanceOf(SQLException.class)
+                    .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("40001"));
+            assertThat(sequenceValue()).as("ran exactly once").isEqualTo(before + 1);
         }
     }
 
