@@ -20,10 +20,13 @@ import java.util.Map;
  */
 final class StatementTimer {
     private final QueryStats stats;
-    private long[] ids = new long[4];
-    private long[] starts = new long[4];
-    private long[] waits = new long[4];
-    private String[] texts = new String[4];
+    private static final long[] NO_LONGS = {};
+    private static final String[] NO_TEXTS = {};
+    // allocated with the first statement: an idle client costs no arrays
+    private long[] ids = NO_LONGS;
+    private long[] starts = NO_LONGS;
+    private long[] waits = NO_LONGS;
+    private String[] texts = NO_TEXTS;
     private int head;
     private int size;
 
@@ -173,7 +176,7 @@ final class StatementTimer {
     }
 
     private void grow() {
-        int n = ids.length * 2;
+        int n = Math.max(4, ids.length * 2);
         long[] i2 = new long[n];
         long[] s2 = new long[n];
         long[] w2 = new long[n];
