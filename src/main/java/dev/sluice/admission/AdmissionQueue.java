@@ -195,32 +195,10 @@ public final class AdmissionQueue<T> {
      * waiting among equals; {@code null} when the queue is empty.
      */
     public T poll() {
-        long now = ticker.read();
-        lock.lock();
-        try {
-            Entry<T> best = null;
-            int bestClass = Integer.MAX_VALUE;
-            for (int c = 0; c < CLASSES; c++) {
-                // the head is the oldest of its class, so it has the best effective class there
-                Entry<T> h = heads[c];
-                if (h == null) {
-                    continue;
-                }
-                int effective = effectiveClass(h, now);
-                if (effective < bestClass || (effective == bestClass && h.enqueuedAt < best.enqueuedAt)) {
-                    best = h;
-                    bestClass = effective;
-                }
-            }
-            if (best == null) {
-                return null;
-            }
-            unlink(best);
-            return best.item;
-        } finally {
-            lock.unlock();
-        }
+        return poll(ANY);
     }
+
+    private static final Predicate<Object> ANY = x -> true;
 
     /**
      * As {@link #poll()}, among the entries {@code eligible} accepts only (fair shares: a waiter

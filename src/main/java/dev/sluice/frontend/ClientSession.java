@@ -1483,12 +1483,20 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             retryPending = false;
             return false;
         }
+        tracker.add(RequestTracker.QUERY); // holds the server connection until the retry answered
+        sendAgainLater(retryFrame.retainedDuplicate());
+        return true;
+    }
+
+    /**
+     * Sends {@code again} (owned) on the held server connection after a backoff with jitter,
+     * unless the session lost that connection meanwhile.
+     */
+    private void sendAgainLater(ByteBuf again) {
         long delay = backoffNanos(retryAttempts);
         retryAttempts++;
         traffic.retry();
         ServerConnection s = server;
-        tracker.add(RequestTracker.QUERY); // holds the server connection until the retry answered
-        ByteBuf again = retryFrame.retainedDuplicate();
         loop.schedule(() -> {
             if (server == s && phase == Phase.READY) {
                 log.atDebug().addKeyValue("client", keyPid).log(
@@ -1499,7 +1507,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 again.release();
             }
         }, delay, TimeUnit.NANOSECONDS);
-        return true;
     }
 
     // ---- retry of an extended-protocol Execute ----
@@ -1590,25 +1597,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             retryPending = false;
             return false;
         }
-        long delay = backoffNanos(retryAttempts);
-        retryAttempts++;
-        traffic.retry();
-        ServerConnection s = server;
         tracker.add(RequestTracker.INJECTED_BIND);
         tracker.add(RequestTracker.EXECUTE);
         tracker.add(RequestTracker.SYNC);
         syncOwed = true;
-        ByteBuf again = Unpooled.wrappedUnmodifiableBuffer(retryBind.retainedDuplicate(), retryExecute.retainedDuplicate(),
-                Messages.empty(channel.alloc(), FrontendType.SYNC.code()));
-        loop.schedule(() -> {
-            if (server == s && phase == Phase.READY) {
-                log.debug("client {}: retrying an Execute after a serialization failure or deadlock (attempt {})",
-                        keyPid, retryAttempts);
-                s.writeAndFlush(again);
-            } else {
-                again.release();
-            }
-        }, delay, TimeUnit.NANOSECONDS);
+        sendAgainLater(Unpooled.wrappedUnmodifiableBuffer(retryBind.retainedDuplicate(), retryExecute.retainedDuplicate(),
+                Messages.empty(channel.alloc(), FrontendType.SYNC.code())));
         return true;
     }
 

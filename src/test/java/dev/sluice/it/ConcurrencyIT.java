@@ -61,6 +61,15 @@ class ConcurrencyIT {
                 PreparedStatement activity = su.prepareStatement(
                         "SELECT count(*) FROM pg_stat_activity WHERE usename = ? AND backend_type = 'client backend'")) {
             activity.setString(1, TestPostgres.APP_USER);
+            // backends of earlier test classes may still be exiting: count only this test's
+            Await.until(Duration.ofSeconds(30), "no backend of " + TestPostgres.APP_USER + " left from earlier tests", () -> {
+                try (ResultSet rs = activity.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1) == 0;
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
             Thread monitor = Thread.ofPlatform().name("concurrency-monitor").start(() -> {
                 while (running.get()) {
                     try (ResultSet rs = activity.executeQuery()) {
