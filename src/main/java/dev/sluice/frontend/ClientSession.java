@@ -935,7 +935,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             noteSessionState(b, start, size);
         }
         boolean unnamed = nameEnd == start + 6;
-        String clientName = unnamed ? "" : b.toString(start + 5, nameEnd - start - 6, StandardCharsets.UTF_8);
+        // the name is decoded only for what looks it up: statistics, or renaming (transaction mode)
+        String clientName = unnamed || timer == null && !transactionMode ? ""
+                : b.toString(start + 5, nameEnd - start - 6, StandardCharsets.UTF_8);
         if (timer != null) {
             int textEnd = b.indexOf(nameEnd, end, (byte) 0);
             timer.parse(clientName, b, nameEnd, textEnd < 0 ? end : textEnd);
@@ -980,7 +982,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         int portalEnd = Messages.skipCstring(b, start + 5, end);
         int stmtEnd = Messages.skipCstring(b, portalEnd, end);
         boolean unnamed = stmtEnd == portalEnd + 1;
-        String stmtName = unnamed ? "" : b.toString(portalEnd, stmtEnd - portalEnd - 1, StandardCharsets.UTF_8);
+        String stmtName = unnamed || timer == null && !transactionMode ? ""
+                : b.toString(portalEnd, stmtEnd - portalEnd - 1, StandardCharsets.UTF_8);
         if (timer != null) {
             timer.bind(stmtName);
         }

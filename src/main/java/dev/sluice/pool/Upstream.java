@@ -15,6 +15,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,11 +144,14 @@ public final class Upstream {
             }
         });
         int connections = limit != null ? limit.limit() : maxLimit;
-        return shares.mayTake(shareKey, k -> {
-            AtomicInteger n = heldByKey.get(k);
-            return n == null ? 0 : n.get();
-        }, inUse.get(), waitingKeys, connections).allowed();
+        return shares.mayTake(shareKey, held, inUse.get(), waitingKeys, connections).allowed();
     }
+
+    /** Connections a share key holds now. */
+    private final ToIntFunction<String> held = k -> {
+        AtomicInteger n = heldByKey.get(k);
+        return n == null ? 0 : n.get();
+    };
 
     /** Offers free connections to the waiters of every pool (a key stopped waiting: others may now take more). */
     void dispatchAll() {
