@@ -38,7 +38,8 @@ import java.util.function.Predicate;
  * <li><b>Concurrency.</b> Any thread may call any method. One lock guards the queue and is held
  *     only for a few pointer updates (plus a scan of at most five class heads in {@code poll});
  *     nothing is called back under it. Items are compared by identity: offering the same item
- *     twice while it waits is refused with {@link IllegalStateException}.</li>
+ *     twice while it waits is refused with {@link IllegalStateException}. An item that is a
+ *     {@link Member} keeps its own place; for others the queue keeps an identity map.</li>
  * </ul>
  *
  * @param <T> what waits, typically the pool's waiter record
@@ -121,6 +122,7 @@ public final class AdmissionQueue<T> {
     private final Entry<T>[] heads;
     private final Entry<T>[] tails;
     private final int[] sizes = new int[CLASSES];
+    /** Entries of items that do not keep their own ({@link Member}). */
     private final Map<T, Entry<T>> index = new IdentityHashMap<>();
     private int size;
 
@@ -169,7 +171,7 @@ public final class AdmissionQueue<T> {
         long now = ticker.read();
         lock.lock();
         try {
-            if (index.containsKey(item)) {
+            if (entryOf(item) != null) {
                 throw new IllegalStateException("already waiting: " + item);
             }
             T displaced = null;
@@ -206,9 +208,12 @@ public final class AdmissionQueue<T> {
      * eligible entry competes; {@code null} when none is eligible.
      */
     public T poll(Predicate<? super T> eligible) {
-        long now = ticker.read();
         lock.lock();
         try {
+            if (size == 0) {
+                return null; // the common case when connections are plentiful: no clock read
+            }
+            long now = agingNanos > 0 ? ticker.read() : 0;
             Entry<T> best = null;
             int bestClass = Integer.MAX_VALUE;
             for (int c = 0; c < CLASSES; c++) {
@@ -280,7 +285,7 @@ public final class AdmissionQueue<T> {
     public boolean remove(T item) {
         lock.lock();
         try {
-            Entry<T> e = index.get(item);
+            Entry<T> e = entryOf(item);
             if (e == null) {
                 return false;
             }
@@ -375,7 +380,11 @@ public final class AdmissionQueue<T> {
         tails[c] = e;
         sizes[c]++;
         size++;
-        index.put(e.item, e);
+        if (e.item instanceof Member m) {
+            m.admissionEntry(e);
+        } else {
+            index.put(e.item, e);
+        }
     }
 
     private void unlink(Entry<T> e) {
@@ -394,7 +403,29 @@ public final class AdmissionQueue<T> {
         e.next = null;
         sizes[c]--;
         size--;
-        index.remove(e.item);
+        if (e.item instanceof Member m) {
+            m.admissionEntry(null);
+        } else {
+            index.remove(e.item);
+        }
+    }
+
+    /** Lock held. */
+    @SuppressWarnings("unchecked")
+    private Entry<T> entryOf(T item) {
+        return item instanceof Member m ? (Entry<T>) m.admissionEntry() : index.get(item);
+    }
+
+    /**
+     * An item that keeps its own place in the queue, sparing the queue an identity map lookup
+     * per offer and per removal (the pool's waiters; with a thousand clients waiting, that lookup
+     * was a cache miss on every request). Only the queue calls these, under its lock.
+     */
+    public interface Member {
+        /** What the queue last stored, null when the item does not wait. */
+        Object admissionEntry();
+
+        void admissionEntry(Object entry);
     }
 
     private static final class Entry<T> {

@@ -289,6 +289,6 @@ public final class Instance implements AutoCloseable {
         return new SluiceConfig(c.listen(), c.adminListen(), c.authType(), users, List.of(database),
                 c.pool(), c.clientTls(), c.serverTls(), c.maxMessageLength(), c.shutdownTimeout(), c.ioThreads(),
                 c.admission(), c.stats(), new ConsoleConfig(admins, c.console().statsUsers()), c.admin(),
-                c.logFormat(), c.reloadWatch(), c.alerts());
+                c.logFormat(), c.reloadWatch(), c.alerts(), c.ioTransport());
     }
 }

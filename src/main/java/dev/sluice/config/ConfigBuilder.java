@@ -99,7 +99,8 @@ final class ConfigBuilder {
                 maxMessageLength, shutdownTimeout, ioThreads, admission(pool),
                 new SluiceConfig.StatsConfig(Values.choice(label(Setting.STATS_ENABLED), text(Setting.STATS_ENABLED),
                         SWITCH_NAMES, SWITCHES), integer(Setting.STATS_MAX_FINGERPRINTS, 1, 1_000_000)),
-                console(users, authType), admin(adminListen), logFormat, reloadWatch, alerts());
+                console(users, authType), admin(adminListen), logFormat, reloadWatch, alerts(),
+                Values.choice(label(Setting.IO_TRANSPORT), text(Setting.IO_TRANSPORT), IO_TRANSPORT_NAMES, IO_TRANSPORTS));
     }
 
     private ConsoleConfig console(List<UserConfig> users, AuthType authType) throws ConfigException {
@@ -151,6 +152,8 @@ final class ConfigBuilder {
     }
 
     private static final List<String> LOG_FORMAT_NAMES = List.of("text", "json");
+    private static final List<SluiceConfig.IoTransport> IO_TRANSPORTS = List.of(SluiceConfig.IoTransport.values());
+    private static final List<String> IO_TRANSPORT_NAMES = IO_TRANSPORTS.stream().map(SluiceConfig.IoTransport::configName).toList();
     private static final List<LogFormat> LOG_FORMATS = List.of(LogFormat.TEXT, LogFormat.JSON);
 
     private static final Map<Priority, Setting> WAIT_TIMEOUTS = Map.of(

@@ -52,6 +52,7 @@ public record ConfigChange(SluiceConfig effective, List<String> applied, List<St
         d.live(Setting.MAX_MESSAGE_LENGTH, running.maxMessageLength(), loaded.maxMessageLength());
         d.live(Setting.SHUTDOWN_TIMEOUT, running.shutdownTimeout(), loaded.shutdownTimeout());
         d.restart(Setting.IO_THREADS, running.ioThreads(), loaded.ioThreads());
+        d.restart(Setting.IO_TRANSPORT, running.ioTransport(), loaded.ioTransport());
 
         PoolConfig rp = running.pool();
         PoolConfig lp = loaded.pool();
@@ -120,7 +121,8 @@ public record ConfigChange(SluiceConfig effective, List<String> applied, List<St
                 loaded.users(), databases, pool, running.clientTls(), running.serverTls(), loaded.maxMessageLength(),
                 loaded.shutdownTimeout(), running.ioThreads(), admission,
                 new SluiceConfig.StatsConfig(loaded.stats().enabled(), running.stats().maxFingerprints()),
-                loaded.console(), running.admin(), loaded.logFormat(), loaded.reloadWatch(), running.alerts());
+                loaded.console(), running.admin(), loaded.logFormat(), loaded.reloadWatch(), running.alerts(),
+                running.ioTransport());
         return new ConfigChange(effective, d.applied, d.needRestart);
     }
 

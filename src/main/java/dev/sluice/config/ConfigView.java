@@ -51,6 +51,7 @@ public final class ConfigView {
             case MAX_MESSAGE_LENGTH -> Values.formatSize(c.maxMessageLength());
             case SHUTDOWN_TIMEOUT -> Values.format(c.shutdownTimeout());
             case IO_THREADS -> String.valueOf(c.ioThreads());
+            case IO_TRANSPORT -> c.ioTransport().configName();
             case ADMIN_USERS -> String.join(",", c.console().adminUsers());
             case STATS_USERS -> String.join(",", c.console().statsUsers());
             case POOL_MODE -> p.mode().configName();

@@ -18,6 +18,7 @@ enum Setting {
     MAX_MESSAGE_LENGTH("max_message_length", "64MB"),
     SHUTDOWN_TIMEOUT("shutdown_timeout", "30s"),
     IO_THREADS("io_threads", "0"),
+    IO_TRANSPORT("io_transport", "auto"),
     ADMIN_USERS("admin_users", null),
     STATS_USERS("stats_users", null),
     POOL_MODE("pool.mode", "transaction"),

@@ -26,6 +26,7 @@ import java.util.Optional;
  * @param logFormat        how log lines are written: text or one JSON object per line
  * @param reloadWatch      whether a change of the configuration file reloads it
  * @param alerts           alert rules and webhooks
+ * @param ioTransport      which kernel interface the network threads use
  */
 public record SluiceConfig(
         HostPort listen,
@@ -45,7 +46,8 @@ public record SluiceConfig(
         AdminConfig admin,
         LogFormat logFormat,
         boolean reloadWatch,
-        AlertConfig alerts) {
+        AlertConfig alerts,
+        IoTransport ioTransport) {
 
     public SluiceConfig {
         users = List.copyOf(users);
@@ -69,7 +71,7 @@ public record SluiceConfig(
                         int maxMessageLength, Duration shutdownTimeout, int ioThreads, AdmissionConfig admission) {
         this(listen, adminListen, authType, users, databases, pool, clientTls, serverTls, maxMessageLength,
                 shutdownTimeout, ioThreads, admission, StatsConfig.defaults(), ConsoleConfig.NONE, AdminConfig.none(),
-                LogFormat.TEXT, true, AlertConfig.defaults());
+                LogFormat.TEXT, true, AlertConfig.defaults(), IoTransport.AUTO);
     }
 
     /** A configuration with the default admission settings (every class waits {@code pool.acquire_timeout}). */
@@ -83,31 +85,31 @@ public record SluiceConfig(
     /** The same configuration with other admission settings. */
     public SluiceConfig withAdmission(AdmissionConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, a, stats, console, admin, logFormat, reloadWatch, alerts);
+                maxMessageLength, shutdownTimeout, ioThreads, a, stats, console, admin, logFormat, reloadWatch, alerts, ioTransport);
     }
 
     /** The same configuration with other statistics settings. */
     public SluiceConfig withStats(StatsConfig s) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission, s, console, admin, logFormat, reloadWatch, alerts);
+                maxMessageLength, shutdownTimeout, ioThreads, admission, s, console, admin, logFormat, reloadWatch, alerts, ioTransport);
     }
 
     /** The same configuration with other admin console users. */
     public SluiceConfig withConsole(ConsoleConfig c) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, c, admin, logFormat, reloadWatch, alerts);
+                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, c, admin, logFormat, reloadWatch, alerts, ioTransport);
     }
 
     /** The same configuration with other admin API settings. */
     public SluiceConfig withAdmin(AdminConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, console, a, logFormat, reloadWatch, alerts);
+                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, console, a, logFormat, reloadWatch, alerts, ioTransport);
     }
 
     /** The same configuration with other alert settings. */
     public SluiceConfig withAlerts(AlertConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, console, admin, logFormat, reloadWatch, a);
+                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, console, admin, logFormat, reloadWatch, a, ioTransport);
     }
 
     /** The user entry with this name, if configured. */
@@ -268,6 +270,26 @@ public record SluiceConfig(
     }
 
     public enum ServerTlsMode { DISABLE, PREFER, REQUIRE, VERIFY_FULL }
+
+    /**
+     * The kernel interface of the network threads: {@code io_uring} submits a whole round of
+     * socket reads and writes in one system call; {@code epoll} is the classic readiness loop;
+     * {@code nio} is the JDK's portable selector. {@code auto} takes the first of these the
+     * machine offers.
+     */
+    public enum IoTransport {
+        AUTO("auto"), IO_URING("io_uring"), EPOLL("epoll"), NIO("nio");
+
+        private final String configName;
+
+        IoTransport(String configName) {
+            this.configName = configName;
+        }
+
+        public String configName() {
+            return configName;
+        }
+    }
 
     /** Log output: human-readable lines, or one JSON object per line for log shippers. */
     public enum LogFormat {

@@ -102,6 +102,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private final FrameBuffer fromServer;
     private final RequestTracker tracker = new RequestTracker();
     private final Map<String, String> desired = new HashMap<>();
+    /** {@code desired}'s application_name, looked up once per change of {@code desired} (see application()). */
+    private String application;
+    private boolean applicationKnown;
     /** Client statement name to statement identity (transaction mode only). */
     private final Map<String, StatementKey> statements = new HashMap<>();
     private final List<ByteBuf> outToServer = new ArrayList<>(4);
@@ -167,6 +170,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private long lastRequestNanos;
     private long acquireStartNanos;
     private Priority priority = Priority.NORMAL;
+    /** The class of this client's requests without a hint, as {@code classifiedBy} decided for {@code classifiedApp}. */
+    private Priority classified;
+    private Classifier classifiedBy;
+    private String classifiedApp;
     /** Console: a query is being answered; further input waits. */
     private boolean consoleBusy;
     /** Console: an unsupported extended-protocol message was refused; skip to Sync. */
@@ -384,6 +391,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 desired.put(k, v);
             }
         }
+        applicationKnown = false;
         if (minor > 0 || !unsupportedOptions.isEmpty()) {
             channel.write(Messages.negotiateProtocolVersion(channel.alloc(), 0, unsupportedOptions));
         }
@@ -476,6 +484,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 desired.put(k, v);
             }
         }
+        applicationKnown = false;
         for (Map.Entry<String, String> e : desired.entrySet()) {
             if (!"search_path".equals(e.getKey())) {
                 params.put(e.getKey(), e.getValue());
@@ -505,12 +514,33 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         acquiring = true;
         acquireStartNanos = System.nanoTime();
         config = proxy.config();
-        priority = proxy.classifier().classify(new Classifier.Client(database, user,
-                desired.get("application_name"), remoteAddress()), hint);
+        Classifier classifier = proxy.classifier();
+        String app = application();
+        if (hint != null) {
+            priority = classifier.classify(new Classifier.Client(database, user, app, remoteAddress()), hint);
+        } else {
+            // without a hint the class depends only on who the client is: classified again only
+            // when the rules (a reload) or its application_name changed
+            if (classifiedBy != classifier || classifiedApp != app) {
+                classified = classifier.classify(new Classifier.Client(database, user, app, remoteAddress()), null);
+                classifiedBy = classifier;
+                classifiedApp = app;
+            }
+            priority = classified;
+        }
         // Reading goes on while waiting: a client waits for its answer anyway, and pausing and
         // resuming the socket for every wait costs two epoll_ctl calls; channelRead stops reading
         // only a client that keeps sending (WAIT_BUFFER_LIMIT).
-        acquireTicket = pool.acquire(loop, priority, user, desired.get("application_name"), this);
+        acquireTicket = pool.acquire(loop, priority, user, app, this);
+    }
+
+    /** The client's application_name as it stands now (null when none). */
+    private String application() {
+        if (!applicationKnown) {
+            application = desired.get("application_name");
+            applicationKnown = true;
+        }
+        return application;
     }
 
     private InetAddress remoteAddress() {
@@ -705,6 +735,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         if (keys instanceof List<?> list) {
             for (Object k : list) {
                 desired.remove(k);
+                applicationKnown = false;
                 server.params().remove(k);
             }
         }
@@ -728,6 +759,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             String actual = have.get(e.getKey());
             if (actual != null && !"search_path".equals(e.getKey()) && !actual.equals(e.getValue())) {
                 e.setValue(actual);
+                applicationKnown = false;
                 paramsVersion++;
             }
         }
@@ -743,6 +775,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         ByteBuf b = fromClient.buffer();
         int runStart = -1;
         int size;
+        long now = 0; // one clock reading serves every message of this batch
         try {
             while (phase == Phase.READY && (size = nextClientFrame()) > 0) {
                 int start = b.readerIndex();
@@ -775,9 +808,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     requestServer(hintOf(b, start, size, type));
                     return;
                 }
+                if (now == 0) {
+                    now = System.nanoTime();
+                }
                 if (requestStartNanos == 0) {
-                    requestStartNanos = System.nanoTime();
-                    lastRequestNanos = requestStartNanos;
+                    requestStartNanos = now;
+                    lastRequestNanos = now;
                 }
                 cancelIdleInTransactionTimer();
                 boolean pass = true;
@@ -786,7 +822,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         rememberForRetry(b, start, size);
                         tracker.add(RequestTracker.QUERY);
                         if (timer != null) {
-                            timer.query(b, start + 5, start + size - 1, System.nanoTime());
+                            timer.query(b, start + 5, start + size - 1, now);
                         }
                         if (transactionMode && !pinned) {
                             noteSessionState(b, start, size);
@@ -821,7 +857,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         syncOwed = true;
                         tracker.add(RequestTracker.EXECUTE);
                         if (timer != null) {
-                            timer.execute(System.nanoTime());
+                            timer.execute(now);
                         }
                     }
                     case CLOSE -> {
@@ -1233,11 +1269,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     pass = !RequestTracker.isInjected(answered) && !retryScheduled(answered, status)
                             && !extRetryScheduled(answered, status);
                     popped = true;
+                    long now = pass ? System.nanoTime() : 0;
                     if (timer != null && pass && answered == RequestTracker.QUERY) {
-                        timer.queryDone(System.nanoTime(), database, user, desired.get("application_name"));
+                        timer.queryDone(now, database, user, application());
                     }
                     if (tracker.isEmpty() && requestStartNanos != 0 && pass) {
-                        long took = System.nanoTime() - requestStartNanos;
+                        long took = now - requestStartNanos;
                         requestStartNanos = 0;
                         traffic.query(took);
                         if (status == 'I') {
@@ -1256,6 +1293,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     server.appliedParamsKey = null;
                     if (desired.containsKey(name) || TRACKED.contains(name) && head != RequestTracker.INJECTED_QUERY) {
                         desired.put(name, value);
+                        applicationKnown = false;
                         paramsVersion++;
                     }
                 }
@@ -1362,7 +1400,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
 
     /** The Execute at the head of the statement timer ended. */
     private void statementDone(long rows, String sqlState) {
-        timer.done(System.nanoTime(), rows, sqlState, database, user, desired.get("application_name"));
+        timer.done(System.nanoTime(), rows, sqlState, database, user, application());
     }
 
     private static boolean isFatal(ByteBuf b, int start, int size) {
@@ -1908,6 +1946,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         long last = lastRequestNanos;
         long requestAt = last == 0 ? 0 : System.currentTimeMillis() - (now - last) / 1_000_000;
         long acquireStart = acquireStartNanos;
+        // read without caching: this may run on another thread than the session's
         return new ClientInfo(keyPid, user, database, desired.get("application_name"), address, port, localAddress,
                 localPort, c != null && c.pipeline().get("tls") != null, state, connectedAtMillis, requestAt,
                 waiting && acquireStart != 0 ? now - acquireStart : 0, priority.configName(), s == null ? 0 : s.id(),

@@ -15,15 +15,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
@@ -57,6 +50,7 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Replaced by {@link #reconfigure}; sessions read it at login and once per acquire. */
     private volatile SluiceConfig config;
+    private final Transport transport;
     private final EventLoopGroup group;
     private final Class<? extends ServerSocketChannel> serverChannelClass;
     private final Class<? extends SocketChannel> channelClass;
@@ -80,19 +74,19 @@ public final class ProxyServer implements AutoCloseable {
         this.config = config;
         int threads = config.ioThreads() > 0 ? config.ioThreads()
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-        if (Epoll.isAvailable()) {
-            group = new MultiThreadIoEventLoopGroup(threads, EpollIoHandler.newFactory());
-            serverChannelClass = EpollServerSocketChannel.class;
-            channelClass = EpollSocketChannel.class;
-        } else {
-            group = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
-            serverChannelClass = NioServerSocketChannel.class;
-            channelClass = NioSocketChannel.class;
-        }
+        transport = Transport.of(config.ioTransport());
+        group = new MultiThreadIoEventLoopGroup(threads, transport.handlers());
+        serverChannelClass = transport.serverChannelClass();
+        channelClass = transport.channelClass();
         this.queryStats = new QueryStats(config.stats().maxFingerprints(), System::nanoTime);
         this.clientSsl = clientSslContext(config.clientTls());
         this.classifier = new Classifier(config.admission().rules(), config.admission().defaultPriority());
         this.pools = new Pools(config, group, channelClass, serverSslContext(config.serverTls()), traffic);
+    }
+
+    /** The network transport the event loops run on. */
+    public Transport transport() {
+        return transport;
     }
 
     /** Binds the client port and starts serving; returns once the port is bound. */
@@ -129,7 +123,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         listener = f.channel();
         log.info("listening on {} ({} event loops, {})", listener.localAddress(),
-                pools.loops().size(), Epoll.isAvailable() ? "epoll" : "nio");
+                pools.loops().size(), transport.name());
     }
 
     private static SslContext clientSslContext(SluiceConfig.ClientTls tls) throws SSLException {
@@ -403,13 +397,29 @@ public final class ProxyServer implements AutoCloseable {
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException(e);
         }
+        List<Channel> closing = new ArrayList<>();
         for (ClientSession s : sessions) {
             s.loop().execute(() -> s.fatal(dev.sluice.protocol.SqlState.ADMIN_SHUTDOWN, "Sluice is shutting down"));
+            closing.add(s.channel());
         }
-        pools.close();
+        // Sockets close on their event loops, and with io_uring a close completes only after
+        // the kernel cancelled the socket's pending reads: the loops stop once every socket is
+        // closed (or 2 s passed), or their sockets would outlive them.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        awaitClosed(closing, deadline);
+        awaitClosed(pools.closeAll(), deadline);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         drained.complete(null);
         log.info("stopped");
+    }
+
+    private static void awaitClosed(List<Channel> channels, long deadlineNanos) {
+        for (Channel c : channels) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0 || !c.closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
+                return;
+            }
+        }
     }
 
     /** Closes everything at once. */

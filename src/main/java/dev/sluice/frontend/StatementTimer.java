@@ -151,8 +151,8 @@ final class StatementTimer {
         head = (head + 1) & (ids.length - 1);
         size--;
         if (id != 0) {
-            stats.record(id, text == null ? null : () -> text, database, user, application, now - starts[i], waits[i],
-                    rows, sqlState);
+            stats.recordAt(now, id, text == null ? null : () -> text, database, user, application, now - starts[i],
+                    waits[i], rows, sqlState);
         }
     }
 

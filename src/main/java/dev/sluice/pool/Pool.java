@@ -13,6 +13,7 @@ import dev.sluice.config.SluiceConfig.PoolConfig;
 import dev.sluice.config.SluiceConfig.PoolMode;
 import dev.sluice.protocol.SqlState;
 import dev.sluice.stats.Traffic;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import java.util.ArrayDeque;
@@ -497,8 +498,9 @@ public final class Pool implements ServerConnection.Owner {
             });
             return;
         }
+        long now = System.nanoTime();
         long lifetime = config.serverLifetime().toNanos();
-        if (lifetime > 0 && System.nanoTime() - s.createdNanos() > lifetime) {
+        if (lifetime > 0 && now - s.createdNanos() > lifetime) {
             s.close("server_lifetime reached");
             discard(s);
             return;
@@ -516,7 +518,7 @@ public final class Pool implements ServerConnection.Owner {
             } else if (closed || paused || surplus) {
                 w = null;
             } else {
-                s.idleSinceNanos = System.nanoTime();
+                s.idleSinceNanos = now;
                 idle[s.loopIndex()].addLast(s);
                 idleCount++;
                 return;
@@ -741,6 +743,22 @@ public final class Pool implements ServerConnection.Owner {
         }
     }
 
+    /**
+     * Closes every connection of the pool, lent ones too (shutting down, after the clients were
+     * told), and returns their channels so the caller can wait until the sockets are closed.
+     */
+    List<Channel> closeAll() {
+        close();
+        List<Channel> channels = new ArrayList<>();
+        for (ServerConnection s : all) {
+            s.close("shutting down");
+            if (s.channel() != null) {
+                channels.add(s.channel());
+            }
+        }
+        return channels;
+    }
+
     // ---- configuration reload ----
 
     /**
@@ -949,7 +967,7 @@ public final class Pool implements ServerConnection.Owner {
                            Map<Priority, Integer> byClass, boolean paused, long oldestWaitNanos) {
     }
 
-    private static final class Waiter {
+    private static final class Waiter implements AdmissionQueue.Member {
         final EventLoop loop;
         final AcquireCallback callback;
         final Priority priority;
@@ -958,6 +976,8 @@ public final class Pool implements ServerConnection.Owner {
         final String shareKey;
         /** Answered (or about to be); guarded by the pool's lock. */
         boolean done;
+        /** Its place in the admission queue; only the queue touches it, under its lock. */
+        private Object admissionEntry;
 
         Waiter(EventLoop loop, AcquireCallback callback, Priority priority, String user, String shareKey) {
             this.loop = loop;
@@ -965,6 +985,16 @@ public final class Pool implements ServerConnection.Owner {
             this.priority = priority;
             this.user = user;
             this.shareKey = shareKey;
+        }
+
+        @Override
+        public Object admissionEntry() {
+            return admissionEntry;
+        }
+
+        @Override
+        public void admissionEntry(Object entry) {
+            admissionEntry = entry;
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.SluiceConfig.DatabaseConfig;
 import dev.sluice.config.SluiceConfig.PoolMode;
 import dev.sluice.stats.Traffic;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
@@ -264,5 +265,19 @@ public final class Pools implements AutoCloseable {
         for (Pool p : pools.values()) {
             p.close();
         }
+    }
+
+    /**
+     * Closes every server connection, lent ones too (shutting down), and returns their channels
+     * so the caller can wait until the sockets are closed before it stops the event loops.
+     */
+    public List<Channel> closeAll() {
+        upkeep.cancel(false);
+        expiry.cancel(false);
+        List<Channel> channels = new ArrayList<>();
+        for (Pool p : pools.values()) {
+            channels.addAll(p.closeAll());
+        }
+        return channels;
     }
 }

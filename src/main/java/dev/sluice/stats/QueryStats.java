@@ -124,7 +124,17 @@ public final class QueryStats {
     public void record(long fingerprintId, Supplier<String> text, String database, String user,
                        String application, long latencyNanos, long waitNanos, long rows,
                        String sqlStateOrNull) {
-        long now = nanoTime.getAsLong();
+        recordAt(nanoTime.getAsLong(), fingerprintId, text, database, user, application, latencyNanos, waitNanos, rows,
+                sqlStateOrNull);
+    }
+
+    /**
+     * As {@link #record}, with the clock reading {@code now} the caller already has (a reading
+     * of the clock this store was made with).
+     */
+    public void recordAt(long now, long fingerprintId, Supplier<String> text, String database, String user,
+                         String application, long latencyNanos, long waitNanos, long rows,
+                         String sqlStateOrNull) {
         Stripe s = stripe(fingerprintId);
         synchronized (s) {
             Entry e = s.get(fingerprintId);

@@ -164,6 +164,59 @@ class AdmissionQueueTest {
         assertThat(q.nextDeadline()).isEqualTo(Long.MAX_VALUE);
     }
 
+    /** An item that keeps its own place in the queue, as the pool's waiters do. */
+    private static final class Member implements AdmissionQueue.Member {
+        final String name;
+        Object entry;
+
+        Member(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public Object admissionEntry() {
+            return entry;
+        }
+
+        @Override
+        public void admissionEntry(Object e) {
+            entry = e;
+        }
+    }
+
+    @Test
+    void members_keepTheirOwnPlace_offerRemovePollAndDisplaceAsOtherItems() {
+        AdmissionQueue<Member> q = new AdmissionQueue<>(
+                AdmissionQueue.Settings.uniform(3, Duration.ofSeconds(10), Duration.ZERO), ticker);
+        Member a = new Member("a");
+        Member b = new Member("b");
+        Member c = new Member("c");
+        Member high = new Member("high");
+        q.offer(a, NORMAL);
+        q.offer(b, LOW);
+        q.offer(c, NORMAL);
+        assertThat(a.entry).isNotNull();
+        assertThatThrownBy(() -> q.offer(a, NORMAL)).isInstanceOf(IllegalStateException.class);
+
+        // full: the newest of the lowest class makes room, and forgets its place
+        assertThat(q.offer(high, HIGH).displaced()).isSameAs(b);
+        assertThat(b.entry).isNull();
+        assertThat(q.remove(b)).isFalse();
+
+        assertThat(q.remove(c)).isTrue();
+        assertThat(c.entry).isNull();
+        assertThat(q.remove(c)).isFalse();
+        assertThat(q.poll()).isSameAs(high);
+        assertThat(q.poll()).isSameAs(a);
+        assertThat(a.entry).isNull();
+        assertThat(q.poll()).isNull();
+
+        // a member served may wait again
+        q.offer(a, NORMAL);
+        assertThat(q.expire(ticker.read() + Duration.ofSeconds(10).toNanos())).containsExactly(a);
+        assertThat(a.entry).isNull();
+    }
+
     @Test
     void remove_takesOutAWaitingEntry_once() {
         AdmissionQueue<String> q = queue(4, Duration.ZERO);

@@ -259,4 +259,19 @@ class ConfigChangeTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("reload");
     }
+
+    @Test
+    void ioTransport_defaultsToAuto_takesEachName_andNeedsARestart() throws Exception {
+        assertThat(ConfigLoader.defaults().ioTransport()).isEqualTo(SluiceConfig.IoTransport.AUTO);
+        assertThat(load(BASE + "io_transport: epoll\n").ioTransport()).isEqualTo(SluiceConfig.IoTransport.EPOLL);
+        assertThat(ConfigLoader.load(Optional.empty(), Map.of("SLUICE_IO_TRANSPORT", "io_uring"), Map.of(), w -> { })
+                .ioTransport()).isEqualTo(SluiceConfig.IoTransport.IO_URING);
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), Map.of(), Map.of("io_transport", "kqueue"), w -> { }))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("io_transport: 'kqueue' is not allowed (expected one of auto, io_uring, epoll, nio)");
+
+        ConfigChange c = ConfigChange.between(load(BASE), load(BASE + "io_transport: nio\n"));
+        assertThat(c.needRestart()).containsExactly("io_transport");
+        assertThat(c.effective().ioTransport()).isEqualTo(SluiceConfig.IoTransport.AUTO);
+    }
 }

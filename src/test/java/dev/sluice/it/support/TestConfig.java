@@ -6,6 +6,7 @@ import dev.sluice.config.SluiceConfig.ClientTls;
 import dev.sluice.config.SluiceConfig.ClientTlsMode;
 import dev.sluice.config.SluiceConfig.DatabaseConfig;
 import dev.sluice.config.SluiceConfig.HostPort;
+import dev.sluice.config.SluiceConfig.IoTransport;
 import dev.sluice.config.SluiceConfig.PoolConfig;
 import dev.sluice.config.SluiceConfig.PoolMode;
 import dev.sluice.config.SluiceConfig.ServerTls;
@@ -24,7 +25,7 @@ import java.util.Optional;
  * transaction, size 10, minIdle 0, maxClientConn 5000, acquireTimeout 10 s, connectTimeout 5 s,
  * serverLifetime 1 h, serverIdleTimeout 10 min, serverCheckDelay 30 s, idleInTransactionTimeout 0,
  * reset query {@code DISCARD ALL}, prepared-statement cache 1024, TLS disabled both ways,
- * maxMessageLength 64 MiB, shutdownTimeout 10 s, 2 I/O threads.
+ * maxMessageLength 64 MiB, shutdownTimeout 10 s, 2 I/O threads, io_transport auto.
  */
 public final class TestConfig {
 
@@ -53,6 +54,7 @@ public final class TestConfig {
     private int maxMessageLength = 64 * 1024 * 1024;
     private Duration shutdownTimeout = Duration.ofSeconds(10);
     private int ioThreads = 2;
+    private IoTransport ioTransport = transportFromProperty();
 
     private TestConfig(EmbeddedPostgres postgres) {
         databases.add(database(TestPostgres.DATABASE, postgres, TestPostgres.DATABASE));
@@ -209,8 +211,27 @@ public final class TestConfig {
                 preparedStatementCacheSize);
     }
 
+    /** The network transport; {@code auto} unless set here or by {@code -Dsluice.test.io_transport=NAME}. */
+    public TestConfig ioTransport(IoTransport ioTransport) {
+        this.ioTransport = ioTransport;
+        return this;
+    }
+
     public SluiceConfig build() {
-        return new SluiceConfig(listen, adminListen, authType, users, databases, pool(), clientTls, serverTls,
+        SluiceConfig c = new SluiceConfig(listen, adminListen, authType, users, databases, pool(), clientTls, serverTls,
                 maxMessageLength, shutdownTimeout, ioThreads);
+        return new SluiceConfig(c.listen(), c.adminListen(), c.authType(), c.users(), c.databases(), c.pool(),
+                c.clientTls(), c.serverTls(), c.maxMessageLength(), c.shutdownTimeout(), c.ioThreads(), c.admission(),
+                c.stats(), c.console(), c.admin(), c.logFormat(), c.reloadWatch(), c.alerts(), ioTransport);
+    }
+
+    private static IoTransport transportFromProperty() {
+        String name = System.getProperty("sluice.test.io_transport", "auto");
+        for (IoTransport t : IoTransport.values()) {
+            if (t.configName().equals(name)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("sluice.test.io_transport: " + name);
     }
 }

@@ -1,0 +1,77 @@
+package dev.sluice.frontend;
+
+import dev.sluice.config.SluiceConfig.IoTransport;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+
+/**
+ * The network transport the event loops run on, resolved from {@code io_transport}.
+ *
+ * <p>Why io_uring first: on a busy machine the proxy shares its cores with PostgreSQL and the
+ * clients. With epoll every {@code send} that wakes a client may hand it the CPU at once, so the
+ * client wakes for one answer at a time. io_uring submits the round's writes in one call and the
+ * woken clients find all their answers ready (bench/README.md has the figures).
+ *
+ * @param name               as logged and shown in SHOW CONFIG ({@code io_uring}, {@code epoll}, {@code nio})
+ * @param handlers           the event loops' I/O handler
+ * @param serverChannelClass the listening socket
+ * @param channelClass       client and server connections
+ */
+public record Transport(String name, IoHandlerFactory handlers, Class<? extends ServerSocketChannel> serverChannelClass,
+                        Class<? extends SocketChannel> channelClass) {
+
+    /**
+     * The transport {@code wanted} names; {@code auto} takes io_uring, then epoll, then NIO,
+     * whichever the machine offers first.
+     *
+     * @throws IllegalStateException if a transport named explicitly is not available here
+     */
+    public static Transport of(IoTransport wanted) {
+        return switch (wanted) {
+            case AUTO -> IoUring.isAvailable() ? ioUring() : Epoll.isAvailable() ? epoll() : nio();
+            case IO_URING -> {
+                if (!IoUring.isAvailable()) {
+                    throw unavailable("io_uring", IoUring.unavailabilityCause());
+                }
+                yield ioUring();
+            }
+            case EPOLL -> {
+                if (!Epoll.isAvailable()) {
+                    throw unavailable("epoll", Epoll.unavailabilityCause());
+                }
+                yield epoll();
+            }
+            case NIO -> nio();
+        };
+    }
+
+    private static IllegalStateException unavailable(String name, Throwable cause) {
+        return new IllegalStateException("io_transport: " + name + " is not available on this machine ("
+                + (cause == null ? "unknown reason" : cause.getMessage()) + "); use auto, epoll or nio", cause);
+    }
+
+    private static Transport ioUring() {
+        return new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
+                IoUringSocketChannel.class);
+    }
+
+    private static Transport epoll() {
+        return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
+    }
+
+    private static Transport nio() {
+        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
+    }
+}
