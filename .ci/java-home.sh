@@ -52,3 +52,27 @@ sluice_select_java() {
     fi
     export JAVA_HOME=$best
 }
+
+# Prints the JVM options Sluice runs with (one per line), for the JDK at $JAVA_HOME:
+# - Netty's fastest buffer paths use sun.misc.Unsafe and its native transports load a library;
+#   newer JDKs want both allowed explicitly (older ones reject the flags).
+# - The garbage collector, unless SLUICE_JAVA_OPTS names one: a proxy's heap is small and nearly
+#   all its garbage dies young, so the collector's cost is mostly the barriers on every reference
+#   store and the threads that compete with the event loops for CPU. On up to 4 cores Serial has
+#   the cheapest of both (measured side by side: bench/README.md); on more, Parallel collects the
+#   young generation on every core.
+sluice_jvm_opts() {
+    local major
+    major=$(sluice_java_major "$JAVA_HOME")
+    echo "-Dio.netty.noUnsafe=false"
+    (( major >= 22 )) && echo "--enable-native-access=ALL-UNNAMED"
+    (( major >= 24 )) && echo "--sun-misc-unsafe-memory-access=allow"
+    if [[ ${SLUICE_JAVA_OPTS:-} != *-XX:+Use*GC* ]]; then
+        if (( $(nproc 2>/dev/null || echo 1) <= 4 )); then
+            echo "-XX:+UseSerialGC"
+        else
+            echo "-XX:+UseParallelGC"
+        fi
+    fi
+    return 0
+}

@@ -29,10 +29,8 @@ sluice_select_java
 [ -f "$SLUICE_JAR" ] || (cd "$repo" && ./mvnw -q -DskipTests package) >&2
 mkdir -p "$SLUICE_ROOT"
 touch "$SLUICE_ROOT/.bench-harness"
-opts=(-Dio.netty.noUnsafe=false)
-major=$(sluice_java_major "$JAVA_HOME")
-(( major >= 22 )) && opts+=(--enable-native-access=ALL-UNNAMED)
-(( major >= 24 )) && opts+=(--sun-misc-unsafe-memory-access=allow)
+# the JVM options ./sluice runs with (sluice_jvm_opts in .ci/java-home.sh)
+mapfile -t opts < <(sluice_jvm_opts)
 log "starting sluice on $BENCH_HOST:$SLUICE_PORT (pool_size=$SLUICE_POOL_SIZE, mode=$SLUICE_POOL_MODE)"
 # shellcheck disable=SC2086
 nohup "$JAVA_HOME/bin/java" "${opts[@]}" ${SLUICE_JAVA_OPTS:-} -jar "$SLUICE_JAR" run \
@@ -44,4 +42,5 @@ nohup "$JAVA_HOME/bin/java" "${opts[@]}" ${SLUICE_JAVA_OPTS:-} -jar "$SLUICE_JAR
     --priority-rule "application_name=checkout:high" \
     --pidfile "$pidfile" ${SLUICE_EXTRA_ARGS:-} >"$SLUICE_ROOT/sluice.log" 2>&1 &
 wait_port "$SLUICE_PORT" 30 || { tail -20 "$SLUICE_ROOT/sluice.log" >&2; die "sluice not accepting on $SLUICE_PORT"; }
+for _ in $(seq 1 50); do [ -s "$pidfile" ] && break; sleep 0.1; done
 log "ready: pid $(cat "$pidfile")"
