@@ -10,6 +10,7 @@ import dev.sluice.protocol.auth.ScramClient;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -73,7 +74,8 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     private final AtomicInteger cancelsInFlight = new AtomicInteger();
 
     private State state = State.CONNECTING;
-    private Channel channel;
+    /** Set when the connect starts (so a close before it completes closes the socket); read from any thread. */
+    private volatile Channel channel;
     private FrameBuffer frames;
     private ScramClient scram;
     private ScheduledFuture<?> loginTimeout;
@@ -140,7 +142,9 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
                     () -> server.fail("timed out after " + endpoint.connectTimeout().toMillis() + " ms connecting to "
                             + endpoint.label() + " (pool.connect_timeout)"),
                     endpoint.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            b.connect(endpoint.host(), endpoint.port()).addListener((ChannelFutureListener) f -> {
+            ChannelFuture connecting = b.connect(endpoint.host(), endpoint.port());
+            server.channel = connecting.channel();
+            connecting.addListener((ChannelFutureListener) f -> {
                 if (!f.isSuccess()) {
                     server.fail("could not connect to upstream " + endpoint.label() + ": " + describe(f.cause()));
                 }
@@ -359,6 +363,10 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        if (state == State.CLOSED) {
+            ctx.close(); // closed (shutdown, timeout) while the connect was under way
+            return;
+        }
         frames = new FrameBuffer(endpoint.maxMessageLength());
         if (endpoint.sslContext() != null) {
             state = State.TLS_NEGOTIATION;

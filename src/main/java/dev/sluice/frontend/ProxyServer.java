@@ -405,6 +405,7 @@ public final class ProxyServer implements AutoCloseable {
         // Sockets close on their event loops, and with io_uring a close completes only after
         // the kernel cancelled the socket's pending reads: the loops stop once every socket is
         // closed (or 2 s passed), or their sockets would outlive them.
+        pools.close(); // no more lending, no new connections, waiters answered
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         awaitClosed(closing, deadline);
         awaitClosed(pools.closeAll(), deadline);
