@@ -6,6 +6,8 @@
 #
 # Env: SLUICE_PORT=61432 SLUICE_POOL_SIZE=$PGB_POOL_SIZE SLUICE_ROOT=/tmp/benchsluice
 #      SLUICE_POOL_MODE=transaction SLUICE_JAR=<repo>/target/sluice.jar SLUICE_EXTRA_ARGS=
+#      SLUICE_IO_TRANSPORT=io_uring (read by Sluice itself; the bench measures io_uring, which is
+#      faster here but not yet Sluice's default: see io_transport in docs/configuration.md)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -15,6 +17,7 @@ SLUICE_PORT=${SLUICE_PORT:-61432}
 SLUICE_ROOT=${SLUICE_ROOT:-/tmp/benchsluice}
 SLUICE_POOL_SIZE=${SLUICE_POOL_SIZE:-$PGB_POOL_SIZE}
 SLUICE_POOL_MODE=${SLUICE_POOL_MODE:-transaction}
+export SLUICE_IO_TRANSPORT=${SLUICE_IO_TRANSPORT:-io_uring}
 SLUICE_JAR=${SLUICE_JAR:-$repo/target/sluice.jar}
 pidfile=$SLUICE_ROOT/sluice.pid
 raise_nofile "$NOFILE"
@@ -31,7 +34,7 @@ mkdir -p "$SLUICE_ROOT"
 touch "$SLUICE_ROOT/.bench-harness"
 # the JVM options ./sluice runs with (sluice_jvm_opts in .ci/java-home.sh)
 mapfile -t opts < <(sluice_jvm_opts)
-log "starting sluice on $BENCH_HOST:$SLUICE_PORT (pool_size=$SLUICE_POOL_SIZE, mode=$SLUICE_POOL_MODE)"
+log "starting sluice on $BENCH_HOST:$SLUICE_PORT (pool_size=$SLUICE_POOL_SIZE, mode=$SLUICE_POOL_MODE, io_transport=$SLUICE_IO_TRANSPORT)"
 # shellcheck disable=SC2086
 nohup "$JAVA_HOME/bin/java" "${opts[@]}" ${SLUICE_JAVA_OPTS:-} -jar "$SLUICE_JAR" run \
     --listen "$BENCH_HOST:$SLUICE_PORT" \

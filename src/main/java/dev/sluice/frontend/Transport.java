@@ -19,7 +19,7 @@ import io.netty.channel.uring.IoUringSocketChannel;
 /**
  * The network transport the event loops run on, resolved from {@code io_transport}.
  *
- * <p>Why io_uring first: on a busy machine the proxy shares its cores with PostgreSQL and the
+ * <p>Why offer io_uring: on a busy machine the proxy shares its cores with PostgreSQL and the
  * clients. With epoll every {@code send} that wakes a client may hand it the CPU at once, so the
  * client wakes for one answer at a time. io_uring submits the round's writes in one call and the
  * woken clients find all their answers ready (bench/README.md has the figures).
@@ -33,14 +33,16 @@ public record Transport(String name, IoHandlerFactory handlers, Class<? extends 
                         Class<? extends SocketChannel> channelClass) {
 
     /**
-     * The transport {@code wanted} names; {@code auto} takes io_uring, then epoll, then NIO,
-     * whichever the machine offers first.
+     * The transport {@code wanted} names; {@code auto} takes epoll, else NIO. io_uring is used
+     * only when named: in one run of the whole test suite a server connection's bytes reached
+     * its client misframed after PostgreSQL was stopped under load, on io_uring, and the cause
+     * is not understood yet (CHANGELOG.md).
      *
      * @throws IllegalStateException if a transport named explicitly is not available here
      */
     public static Transport of(IoTransport wanted) {
         return switch (wanted) {
-            case AUTO -> IoUring.isAvailable() ? ioUring() : Epoll.isAvailable() ? epoll() : nio();
+            case AUTO -> Epoll.isAvailable() ? epoll() : nio();
             case IO_URING -> {
                 if (!IoUring.isAvailable()) {
                     throw unavailable("io_uring", IoUring.unavailabilityCause());
