@@ -106,6 +106,12 @@ public record SluiceConfig(
                 maxMessageLength, shutdownTimeout, ioThreads, admission, stats, console, a, logFormat, reloadWatch, alerts, ioTransport);
     }
 
+    /** The same configuration on another network transport. */
+    public SluiceConfig withIoTransport(IoTransport t) {
+        return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,
+                maxMessageLength, shutdownTimeout, ioThreads, admission, stats, console, admin, logFormat, reloadWatch, alerts, t);
+    }
+
     /** The same configuration with other alert settings. */
     public SluiceConfig withAlerts(AlertConfig a) {
         return new SluiceConfig(listen, adminListen, authType, users, databases, pool, clientTls, serverTls,

@@ -15,7 +15,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -52,8 +51,6 @@ public final class ProxyServer implements AutoCloseable {
     private volatile SluiceConfig config;
     private final Transport transport;
     private final EventLoopGroup group;
-    private final Class<? extends ServerSocketChannel> serverChannelClass;
-    private final Class<? extends SocketChannel> channelClass;
     private final SslContext clientSsl;
     private final Pools pools;
     private volatile Classifier classifier;
@@ -76,12 +73,10 @@ public final class ProxyServer implements AutoCloseable {
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
         transport = Transport.of(config.ioTransport());
         group = new MultiThreadIoEventLoopGroup(threads, transport.handlers());
-        serverChannelClass = transport.serverChannelClass();
-        channelClass = transport.channelClass();
         this.queryStats = new QueryStats(config.stats().maxFingerprints(), System::nanoTime);
         this.clientSsl = clientSslContext(config.clientTls());
         this.classifier = new Classifier(config.admission().rules(), config.admission().defaultPriority());
-        this.pools = new Pools(config, group, channelClass, serverSslContext(config.serverTls()), traffic);
+        this.pools = new Pools(config, group, transport.channelClass(), serverSslContext(config.serverTls()), traffic);
     }
 
     /** The network transport the event loops run on. */
@@ -104,7 +99,7 @@ public final class ProxyServer implements AutoCloseable {
     private void bind() throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
-                .channel(serverChannelClass)
+                .channel(transport.serverChannelClass())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)

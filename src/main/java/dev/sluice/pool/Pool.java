@@ -744,11 +744,11 @@ public final class Pool implements ServerConnection.Owner {
     }
 
     /**
-     * Closes every connection of the pool, lent ones too (shutting down, after the clients were
-     * told), and returns their channels so the caller can wait until the sockets are closed.
+     * After {@link #close()}: closes every remaining connection, lent ones too (shutting down,
+     * after the clients were told), and returns their channels so the caller can wait until the
+     * sockets are closed.
      */
     List<Channel> closeAll() {
-        close();
         List<Channel> channels = new ArrayList<>();
         for (ServerConnection s : all) {
             s.close("shutting down");

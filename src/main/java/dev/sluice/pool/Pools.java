@@ -268,12 +268,11 @@ public final class Pools implements AutoCloseable {
     }
 
     /**
-     * Closes every server connection, lent ones too (shutting down), and returns their channels
-     * so the caller can wait until the sockets are closed before it stops the event loops.
+     * After {@link #close()}: closes every remaining server connection, lent ones too (shutting
+     * down), and returns their channels so the caller can wait until the sockets are closed
+     * before it stops the event loops.
      */
     public List<Channel> closeAll() {
-        upkeep.cancel(false);
-        expiry.cancel(false);
         List<Channel> channels = new ArrayList<>();
         for (Pool p : pools.values()) {
             channels.addAll(p.closeAll());

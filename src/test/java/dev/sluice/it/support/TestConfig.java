@@ -218,11 +218,8 @@ public final class TestConfig {
     }
 
     public SluiceConfig build() {
-        SluiceConfig c = new SluiceConfig(listen, adminListen, authType, users, databases, pool(), clientTls, serverTls,
-                maxMessageLength, shutdownTimeout, ioThreads);
-        return new SluiceConfig(c.listen(), c.adminListen(), c.authType(), c.users(), c.databases(), c.pool(),
-                c.clientTls(), c.serverTls(), c.maxMessageLength(), c.shutdownTimeout(), c.ioThreads(), c.admission(),
-                c.stats(), c.console(), c.admin(), c.logFormat(), c.reloadWatch(), c.alerts(), ioTransport);
+        return new SluiceConfig(listen, adminListen, authType, users, databases, pool(), clientTls, serverTls,
+                maxMessageLength, shutdownTimeout, ioThreads).withIoTransport(ioTransport);
     }
 
     private static IoTransport transportFromProperty() {
