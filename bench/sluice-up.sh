@@ -6,8 +6,8 @@
 #
 # Env: SLUICE_PORT=61432 SLUICE_POOL_SIZE=$PGB_POOL_SIZE SLUICE_ROOT=/tmp/benchsluice
 #      SLUICE_POOL_MODE=transaction SLUICE_JAR=<repo>/target/sluice.jar SLUICE_EXTRA_ARGS=
-#      SLUICE_IO_TRANSPORT=io_uring (read by Sluice itself; the bench measures io_uring, which is
-#      faster here but not yet Sluice's default: see io_transport in docs/configuration.md)
+#      SLUICE_IO_TRANSPORT=auto (read by Sluice itself; auto is io_uring where the kernel has it,
+#      see io_transport in docs/configuration.md)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -17,7 +17,7 @@ SLUICE_PORT=${SLUICE_PORT:-61432}
 SLUICE_ROOT=${SLUICE_ROOT:-/tmp/benchsluice}
 SLUICE_POOL_SIZE=${SLUICE_POOL_SIZE:-$PGB_POOL_SIZE}
 SLUICE_POOL_MODE=${SLUICE_POOL_MODE:-transaction}
-export SLUICE_IO_TRANSPORT=${SLUICE_IO_TRANSPORT:-io_uring}
+export SLUICE_IO_TRANSPORT=${SLUICE_IO_TRANSPORT:-auto}
 SLUICE_JAR=${SLUICE_JAR:-$repo/target/sluice.jar}
 pidfile=$SLUICE_ROOT/sluice.pid
 raise_nofile "$NOFILE"

@@ -82,6 +82,18 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     private int backendPid;
     private int backendSecret;
     private volatile ServerListener listener;
+    /**
+     * Who got the last bytes read: a listener, this connection itself (login, internal query,
+     * idle), or {@code null} before any. Owned by this connection's loop; see {@link #handOverClean}.
+     */
+    private Object lastReader;
+    /** Bytes passed to listeners, counted on this connection's loop. */
+    private long handedOver;
+    /**
+     * Bytes listeners took ({@link #taken}), counted on the holder's loop. Read here only after a
+     * change of {@link #listener} was seen, which orders it after the previous holder's writes.
+     */
+    private long taken;
     private volatile boolean broken;
     private String closeReason = "server connection closed";
     private Internal internal;
@@ -230,6 +242,16 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
 
     public AtomicInteger cancelsInFlight() {
         return cancelsInFlight;
+    }
+
+    /**
+     * The holder took {@code bytes} passed to its {@link ServerListener#serverRead} as part of the
+     * stream it holds. Bytes a former holder got but did not take (they arrived after it gave the
+     * connection back) leave the stream split, and the connection is closed at the next read.
+     * Call on the holder's loop.
+     */
+    public void taken(int bytes) {
+        taken += bytes;
     }
 
     /** Lends the connection to {@code l}, or takes it back with {@code null}. */
@@ -390,7 +412,19 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf in = (ByteBuf) msg;
         ServerListener l = listener;
-        if (state == State.READY && internal == null && l != null) {
+        boolean lent = state == State.READY && internal == null && l != null;
+        Object reader = lent ? l : this;
+        if (reader != lastReader) {
+            if (!handOverClean()) {
+                in.release();
+                fail("server connection to " + endpoint.label() + " sent data while changing hands"
+                        + " (a message not asked for, split between two readers); closed");
+                return;
+            }
+            lastReader = reader;
+        }
+        if (lent) {
+            handedOver += in.readableBytes();
             l.serverRead(this, in);
             return;
         }
@@ -406,6 +440,23 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
         } catch (ProtocolException | AuthException e) {
             fail((state == State.READY ? "server connection to " : "login to upstream ") + endpoint.label() + " failed: " + e.getMessage());
         }
+    }
+
+    /**
+     * Whether the bytes read so far end on a message boundary for whoever read them, so the next
+     * bytes may go to another reader. A listener on another loop may give the connection back
+     * while bytes it was passed are still on their way to it; those bytes (PostgreSQL speaking
+     * unasked, such as a FATAL at shutdown) are then dropped there, and the stream is no longer
+     * whole: nobody may read from it again.
+     */
+    private boolean handOverClean() {
+        if (lastReader == null) {
+            return true;
+        }
+        if (lastReader == this) {
+            return frames == null || !frames.isReadable();
+        }
+        return handedOver == taken;
     }
 
     private void readTlsAnswer(ChannelHandlerContext ctx, ByteBuf in) {

@@ -1148,10 +1148,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             return;
         }
         if (s != server || phase == Phase.CLOSED) {
+            // PostgreSQL spoke unasked after this session gave the connection back (or lost it):
+            // the bytes are not ours, and without them the stream is broken for anyone else
             data.release();
+            s.markBroken();
             return;
         }
-        traffic.bytesToClients(data.readableBytes());
+        int n = data.readableBytes();
+        s.taken(n);
+        traffic.bytesToClients(n);
         fromServer.add(channel.alloc(), data);
         try {
             relayServer();

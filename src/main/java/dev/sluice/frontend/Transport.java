@@ -33,16 +33,13 @@ public record Transport(String name, IoHandlerFactory handlers, Class<? extends 
                         Class<? extends SocketChannel> channelClass) {
 
     /**
-     * The transport {@code wanted} names; {@code auto} takes epoll, else NIO. io_uring is used
-     * only when named: in one run of the whole test suite a server connection's bytes reached
-     * its client misframed after PostgreSQL was stopped under load, on io_uring, and the cause
-     * is not understood yet (CHANGELOG.md).
+     * The transport {@code wanted} names; {@code auto} takes io_uring, else epoll, else NIO.
      *
      * @throws IllegalStateException if a transport named explicitly is not available here
      */
     public static Transport of(IoTransport wanted) {
         return switch (wanted) {
-            case AUTO -> Epoll.isAvailable() ? epoll() : nio();
+            case AUTO -> IoUring.isAvailable() ? ioUring() : Epoll.isAvailable() ? epoll() : nio();
             case IO_URING -> {
                 if (!IoUring.isAvailable()) {
                     throw unavailable("io_uring", IoUring.unavailabilityCause());

@@ -3,9 +3,11 @@ package dev.sluice.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sluice.config.SluiceConfig.DatabaseConfig;
 import dev.sluice.demo.EmbeddedPostgres;
 import dev.sluice.frontend.ProxyServer;
 import dev.sluice.it.support.Await;
+import dev.sluice.it.support.FragmentingRelay;
 import dev.sluice.it.support.TestConfig;
 import dev.sluice.it.support.TestPostgres;
 import dev.sluice.it.support.WireClient;
@@ -18,6 +20,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -28,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.postgresql.util.PSQLException;
@@ -418,6 +422,136 @@ class ServerFailureIT {
         }
     }
 
+    // ---------------------------------------------------------------- messages PostgreSQL sends unasked
+
+    /**
+     * PostgreSQL sends a FATAL to an idle connection when its backend is terminated. Arriving
+     * while the connection passes from one client to the next (on another event loop), and cut
+     * into pieces by the network, part of it used to reach the first client and the rest the
+     * next one, which then read from the middle of a message. The relay cuts every message into
+     * single bytes, so the hand-over falls inside one over and over. (It failed in every run
+     * before the fix.)
+     *
+     * <p>Queries here give up after a few seconds because of the open issue in
+     * {@link #unaskedFatalCutByTheNetwork_everyQueryIsAnswered}; that one is not what this test is about.
+     */
+    @Test
+    @Timeout(240)
+    void unaskedFatalCutByTheNetwork_duringHandOver_neverReachesTheNextClientMisframed() throws Exception {
+        HandOverRun run = terminateDuringHandOvers(5);
+        for (String f : run.failures) {
+            assertThat(f).as("a terminated server costs its own client only its query, with PostgreSQL's error")
+                    .doesNotContain("invalid message").doesNotContain("broke");
+            assertThat(f.substring(0, 5)).as(f).isIn(CONNECTION_LOST);
+        }
+    }
+
+    /**
+     * The same without a client-side timeout: every query gets an answer. In about one run in
+     * ten (more on a loaded machine) a server connection lent to a client just after it logged in
+     * stops being read: the relay's side of it is gone, yet Sluice never sees the close and its
+     * client waits for ever. Seen on io_uring and epoll; cause not found yet (CHANGELOG.md).
+     */
+    @Test
+    @Disabled("open: a server connection can stop being read after its backend is terminated (CHANGELOG.md, known issues)")
+    @Timeout(240)
+    void unaskedFatalCutByTheNetwork_everyQueryIsAnswered() throws Exception {
+        HandOverRun run = terminateDuringHandOvers(0);
+        assertThat(run.timeouts.get()).as("queries left without an answer").isZero();
+    }
+
+    private record HandOverRun(ConcurrentLinkedQueue<String> failures, AtomicInteger timeouts) {
+    }
+
+    /**
+     * Three clients loop queries through a pool of two whose bytes from PostgreSQL pass the
+     * relay one at a time, while every server connection is terminated 40 times over.
+     *
+     * @param socketTimeoutSeconds pgjdbc's socketTimeout; 0 waits for ever
+     */
+    private static HandOverRun terminateDuringHandOvers(int socketTimeoutSeconds) throws Exception {
+        EmbeddedPostgres pg = TestPostgres.shared();
+        try (FragmentingRelay relay = FragmentingRelay.start(pg.host(), pg.port());
+                ProxyServer proxy = ProxyServer.start(TestConfig.builder()
+                        .databases(List.of(new DatabaseConfig(TestPostgres.DATABASE, "127.0.0.1", relay.port(),
+                                TestPostgres.DATABASE, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty())))
+                        .poolSize(2).ioThreads(2).acquireTimeout(Duration.ofSeconds(20)).build())) {
+            // fewer clients than server connections: a FATAL often starts while its connection
+            // waits idle in the pool, and the next query takes it while the rest is still coming
+            int clients = 3;
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicInteger ok = new AtomicInteger();
+            HandOverRun run = new HandOverRun(new ConcurrentLinkedQueue<>(), new AtomicInteger());
+            Properties props = properties();
+            props.setProperty("socketTimeout", String.valueOf(socketTimeoutSeconds));
+            String url = "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/app";
+            var executor = Executors.newFixedThreadPool(clients, r -> new Thread(r, "handover-client"));
+            try {
+                for (int c = 0; c < clients; c++) {
+                    executor.submit(() -> {
+                        Connection conn = null;
+                        for (int i = 0; !stop.get(); i++) {
+                            try {
+                                if (conn == null) {
+                                    conn = DriverManager.getConnection(url, props);
+                                }
+                                try (Statement s = conn.createStatement()) {
+                                    assertThat(intQuery(s, "SELECT " + i)).isEqualTo(i);
+                                }
+                                ok.incrementAndGet();
+                            } catch (SQLException e) {
+                                if (e.getCause() instanceof java.net.SocketTimeoutException) {
+                                    run.timeouts.incrementAndGet();
+                                } else {
+                                    run.failures.add(e.getSQLState() + ": " + e.getMessage());
+                                }
+                                if (conn != null) {
+                                    try {
+                                        conn.close();
+                                    } catch (SQLException ignored) {
+                                        // it is gone either way
+                                    }
+                                    conn = null;
+                                }
+                            }
+                        }
+                        return null;
+                    });
+                }
+                int kills = 0;
+                for (int round = 0; round < 40; round++) {
+                    int before = ok.get();
+                    Await.until(AWAIT, () -> ok.get() >= before + 10, () -> "queries run through the relay; "
+                            + describe(run, proxy, relay));
+                    Set<Integer> ports = relay.upstreamLocalPorts();
+                    try (Statement s = superuser.createStatement(); ResultSet rs = s.executeQuery(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE client_port IN ("
+                            + ports.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")) + ")")) {
+                        rs.next();
+                        kills += rs.getInt(1);
+                    }
+                }
+                assertThat(kills).as("server connections terminated").isGreaterThanOrEqualTo(20);
+                int after = ok.get();
+                Await.until(AWAIT, () -> ok.get() >= after + 10, () -> "queries still run after the last termination");
+            } finally {
+                stop.set(true);
+                executor.shutdown();
+            }
+            assertThat(executor.awaitTermination(60, TimeUnit.SECONDS))
+                    .as(() -> "every client got an answer; " + describe(run, proxy, relay)).isTrue();
+            return run;
+        }
+    }
+
+    /** Where clients, server connections and PostgreSQL's backends stand, for a failure message. */
+    private static String describe(HandOverRun run, ProxyServer proxy, FragmentingRelay relay) {
+        return "failures " + run.failures + "; timeouts " + run.timeouts + "; clients " + proxy.clients() + "; pools "
+                + proxy.poolList().stream().map(p -> p.snapshot() + " " + p.servers()).toList()
+                + "; relay " + relay.upstreamLocalPorts() + "; backends " + backends()
+                + "; threads " + stacks("handover-client") + stacks("multiThreadIoEventLoopGroup");
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static void terminate(Connection su, int pid) throws SQLException {
@@ -434,6 +568,35 @@ class ServerFailureIT {
                 throw new AssertionError(e);
             }
         }, () -> "backend " + pid + " gone");
+    }
+
+    /** What PostgreSQL says about the backends of user app, to show where a query waits. */
+    private static String backends() {
+        StringBuilder b = new StringBuilder();
+        try (Statement s = superuser.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT pid, client_port, state, backend_start, query FROM pg_stat_activity WHERE usename = 'app'")) {
+            while (rs.next()) {
+                b.append("\n  pid ").append(rs.getInt(1)).append(" port ").append(rs.getInt(2)).append(' ')
+                        .append(rs.getString(3)).append(" since ").append(rs.getString(4)).append(": ").append(rs.getString(5));
+            }
+        } catch (SQLException e) {
+            b.append(e);
+        }
+        return b.toString();
+    }
+
+    /** The stacks of the live threads named {@code name}, to show where a client waits. */
+    private static String stacks(String name) {
+        StringBuilder b = new StringBuilder();
+        Thread.getAllStackTraces().forEach((t, frames) -> {
+            if (t.getName().startsWith(name)) {
+                b.append("\n  ").append(t.getName()).append(' ').append(t.getState());
+                for (StackTraceElement e : frames) {
+                    b.append("\n    at ").append(e);
+                }
+            }
+        });
+        return b.toString();
     }
 
     private static int intQuery(Statement s, String sql) throws SQLException {
