@@ -102,9 +102,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private final FrameBuffer fromServer;
     private final RequestTracker tracker = new RequestTracker();
     private final Map<String, String> desired = new HashMap<>();
-    /** {@code desired}'s application_name, looked up once per change of {@code desired} (see application()). */
+    /** {@code desired}'s application_name as of {@code paramsVersion == applicationVersion} (see application()). */
     private String application;
-    private boolean applicationKnown;
+    private int applicationVersion = -1;
     /** Client statement name to statement identity (transaction mode only). */
     private final Map<String, StatementKey> statements = new HashMap<>();
     private final List<ByteBuf> outToServer = new ArrayList<>(4);
@@ -391,7 +391,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 desired.put(k, v);
             }
         }
-        applicationKnown = false;
+        paramsVersion++;
         if (minor > 0 || !unsupportedOptions.isEmpty()) {
             channel.write(Messages.negotiateProtocolVersion(channel.alloc(), 0, unsupportedOptions));
         }
@@ -484,7 +484,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 desired.put(k, v);
             }
         }
-        applicationKnown = false;
+        paramsVersion++;
         for (Map.Entry<String, String> e : desired.entrySet()) {
             if (!"search_path".equals(e.getKey())) {
                 params.put(e.getKey(), e.getValue());
@@ -536,9 +536,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
 
     /** The client's application_name as it stands now (null when none). */
     private String application() {
-        if (!applicationKnown) {
+        if (applicationVersion != paramsVersion) {
             application = desired.get("application_name");
-            applicationKnown = true;
+            applicationVersion = paramsVersion;
         }
         return application;
     }
@@ -735,7 +735,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         if (keys instanceof List<?> list) {
             for (Object k : list) {
                 desired.remove(k);
-                applicationKnown = false;
                 server.params().remove(k);
             }
         }
@@ -759,7 +758,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             String actual = have.get(e.getKey());
             if (actual != null && !"search_path".equals(e.getKey()) && !actual.equals(e.getValue())) {
                 e.setValue(actual);
-                applicationKnown = false;
                 paramsVersion++;
             }
         }
@@ -1298,7 +1296,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     server.appliedParamsKey = null;
                     if (desired.containsKey(name) || TRACKED.contains(name) && head != RequestTracker.INJECTED_QUERY) {
                         desired.put(name, value);
-                        applicationKnown = false;
                         paramsVersion++;
                     }
                 }
