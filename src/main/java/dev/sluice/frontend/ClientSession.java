@@ -1751,6 +1751,19 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
         server = null;
         pool.release(s);
+        readClientAgain();
+    }
+
+    /**
+     * Resumes reading the client once it holds no server connection. Reading it stops while its
+     * server connection cannot take more bytes (sendToServer), and resumes when that connection
+     * drains; one given back or lost before it drained (a connection that closed under the
+     * write reports itself unwritable and never drains) must not leave the client unread for ever.
+     */
+    private void readClientAgain() {
+        if (!channel.config().isAutoRead()) {
+            channel.config().setAutoRead(true);
+        }
     }
 
     /** Whether a whole client message waits (a partial one must not hold the server connection). */
@@ -1817,6 +1830,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             // gets another server connection with its next message
             log.atDebug().addKeyValue("client", keyPid)
                     .log("client {}: idle server connection lost ({}), continuing without it", keyPid, reason);
+            readClientAgain();
+            if (hasCompleteClientFrame()) {
+                relayClient(); // a request that arrived meanwhile goes to another server connection
+            }
             return;
         }
         if (!fatalForwarded) {

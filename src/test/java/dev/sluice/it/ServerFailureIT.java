@@ -3,7 +3,9 @@ package dev.sluice.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.SluiceConfig.DatabaseConfig;
+import dev.sluice.config.SluiceConfig.IoTransport;
 import dev.sluice.demo.EmbeddedPostgres;
 import dev.sluice.frontend.ProxyServer;
 import dev.sluice.it.support.Await;
@@ -432,13 +434,13 @@ class ServerFailureIT {
      * single bytes, so the hand-over falls inside one over and over. (It failed in every run
      * before the fix.)
      *
-     * <p>Queries here give up after a few seconds because of the open issue in
-     * {@link #unaskedFatalCutByTheNetwork_everyQueryIsAnswered}; that one is not what this test is about.
+     * <p>Queries here give up after a few seconds, so that a hang (the subject of
+     * {@link #unaskedFatalCutByTheNetwork_everyQueryIsAnswered}) shows as a count, not as this test's failure.
      */
     @Test
     @Timeout(240)
     void unaskedFatalCutByTheNetwork_duringHandOver_neverReachesTheNextClientMisframed() throws Exception {
-        HandOverRun run = terminateDuringHandOvers(5);
+        HandOverRun run = terminateDuringHandOvers(5, null);
         for (String f : run.failures) {
             assertThat(f).as("a terminated server costs its own client only its query, with PostgreSQL's error")
                     .doesNotContain("invalid message").doesNotContain("broke");
@@ -447,16 +449,30 @@ class ServerFailureIT {
     }
 
     /**
-     * The same without a client-side timeout: every query gets an answer. In about one run in
-     * ten (more on a loaded machine) a server connection lent to a client just after it logged in
-     * stops being read: the relay's side of it is gone, yet Sluice never sees the close and its
-     * client waits for ever. Seen on io_uring and epoll; cause not found yet (CHANGELOG.md).
+     * The same without a client-side timeout: every query gets an answer. A client whose query
+     * went to a server connection that had just closed (a closed channel reports itself
+     * unwritable, which paused reading the client as backpressure) used to stay unread for ever
+     * once that connection was given back: its next query sat in the socket and the client waited.
+     * It happened in about one run in fifteen here, more on a loaded machine.
      */
     @Test
-    @Disabled("open: a server connection can stop being read after its backend is terminated (CHANGELOG.md, known issues)")
     @Timeout(240)
     void unaskedFatalCutByTheNetwork_everyQueryIsAnswered() throws Exception {
-        HandOverRun run = terminateDuringHandOvers(0);
+        HandOverRun run = terminateDuringHandOvers(0, null);
+        assertThat(run.timeouts.get()).as("queries left without an answer").isZero();
+    }
+
+    /**
+     * The same on io_uring, which is why io_uring is not the default transport: in about half
+     * the runs here a server connection whose relay socket was reset stays open in Netty (its
+     * POLLRDHUP was handled, a POLLIN stays armed and never completes) and its client waits for
+     * ever. Run it by hand to check a newer Netty.
+     */
+    @Test
+    @Disabled("open: with io_uring a server connection reset by the network can go unnoticed (CHANGELOG.md, known issues)")
+    @Timeout(240)
+    void unaskedFatalCutByTheNetwork_everyQueryIsAnswered_onIoUring() throws Exception {
+        HandOverRun run = terminateDuringHandOvers(0, IoTransport.IO_URING);
         assertThat(run.timeouts.get()).as("queries left without an answer").isZero();
     }
 
@@ -468,14 +484,12 @@ class ServerFailureIT {
      * relay one at a time, while every server connection is terminated 40 times over.
      *
      * @param socketTimeoutSeconds pgjdbc's socketTimeout; 0 waits for ever
+     * @param transport            the network transport, or {@code null} for the tests' default
      */
-    private static HandOverRun terminateDuringHandOvers(int socketTimeoutSeconds) throws Exception {
+    private static HandOverRun terminateDuringHandOvers(int socketTimeoutSeconds, IoTransport transport) throws Exception {
         EmbeddedPostgres pg = TestPostgres.shared();
         try (FragmentingRelay relay = FragmentingRelay.start(pg.host(), pg.port());
-                ProxyServer proxy = ProxyServer.start(TestConfig.builder()
-                        .databases(List.of(new DatabaseConfig(TestPostgres.DATABASE, "127.0.0.1", relay.port(),
-                                TestPostgres.DATABASE, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty())))
-                        .poolSize(2).ioThreads(2).acquireTimeout(Duration.ofSeconds(20)).build())) {
+                ProxyServer proxy = ProxyServer.start(handOverConfig(relay, transport))) {
             // fewer clients than server connections: a FATAL often starts while its connection
             // waits idle in the pool, and the next query takes it while the rest is still coming
             int clients = 3;
@@ -542,6 +556,17 @@ class ServerFailureIT {
                     .as(() -> "every client got an answer; " + describe(run, proxy, relay)).isTrue();
             return run;
         }
+    }
+
+    private static SluiceConfig handOverConfig(FragmentingRelay relay, IoTransport transport) {
+        TestConfig config = TestConfig.builder()
+                .databases(List.of(new DatabaseConfig(TestPostgres.DATABASE, "127.0.0.1", relay.port(),
+                        TestPostgres.DATABASE, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty())))
+                .poolSize(2).ioThreads(2).acquireTimeout(Duration.ofSeconds(20));
+        if (transport != null) {
+            config.ioTransport(transport);
+        }
+        return config.build();
     }
 
     /** Where clients, server connections and PostgreSQL's backends stand, for a failure message. */
