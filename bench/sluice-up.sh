@@ -6,7 +6,7 @@
 #
 # Env: SLUICE_PORT=61432 SLUICE_POOL_SIZE=$PGB_POOL_SIZE SLUICE_ROOT=/tmp/benchsluice
 #      SLUICE_POOL_MODE=transaction SLUICE_JAR=<repo>/target/sluice.jar SLUICE_EXTRA_ARGS=
-#      SLUICE_IO_TRANSPORT=auto (read by Sluice itself; auto is epoll, io_uring must be named,
+#      SLUICE_IO_TRANSPORT=auto (read by Sluice itself; auto is io_uring where the kernel has it,
 #      see io_transport in docs/configuration.md)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

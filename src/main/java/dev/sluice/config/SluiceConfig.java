@@ -280,8 +280,8 @@ public record SluiceConfig(
     /**
      * The kernel interface of the network threads: {@code io_uring} submits a whole round of
      * socket reads and writes in one system call; {@code epoll} is the classic readiness loop;
-     * {@code nio} is the JDK's portable selector. {@code auto} takes epoll, else NIO; io_uring
-     * only when named (a reset server connection can go unnoticed with it, CHANGELOG.md).
+     * {@code nio} is the JDK's portable selector. {@code auto} takes io_uring, else epoll,
+     * else NIO.
      */
     public enum IoTransport {
         AUTO("auto"), IO_URING("io_uring"), EPOLL("epoll"), NIO("nio");

@@ -6,11 +6,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.config.SluiceConfig.IoTransport;
 import dev.sluice.frontend.ProxyServer;
+import dev.sluice.frontend.Transport;
 import dev.sluice.it.support.ProxyClients;
 import dev.sluice.it.support.TestConfig;
 import dev.sluice.it.support.TestPostgres;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.uring.IoUring;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -45,8 +44,7 @@ class TransportIT {
     @ParameterizedTest
     @EnumSource(value = IoTransport.class, names = {"IO_URING", "EPOLL", "NIO"})
     void dataPath_worksOnEachTransport(IoTransport transport) throws Exception {
-        assumeTrue(transport != IoTransport.IO_URING || IoUring.isAvailable(), "io_uring not available here");
-        assumeTrue(transport != IoTransport.EPOLL || Epoll.isAvailable(), "epoll not available here");
+        assumeTrue(Transport.isAvailable(transport), transport.configName() + " not available here");
         String table = "transport_" + transport.configName();
         try (Connection su = TestPostgres.superuserConnection(TestPostgres.shared(), TestPostgres.DATABASE);
                 Statement s = su.createStatement()) {
