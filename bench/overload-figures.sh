@@ -18,6 +18,8 @@ SLUICE_PORT=61433 SLUICE_ADMIN_PORT=61481 SLUICE_ROOT=/tmp/benchsluice-reserved 
 targets="direct:55432 pgbouncer:56432 sluice:61432"
 [ "${RESERVED:-2}" != 0 ] && targets="$targets sluice-reserved:61433"
 out="$here/results/overload-$stamp.tsv"
+printf 'date: %s\nhost: %s\nsluice io_transport: %s (auto: io_uring where the kernel has it); SLUICE_JAVA_OPTS: %s\n' \
+    "$(date -Is)" "$(uname -srm)" "${SLUICE_IO_TRANSPORT:-auto}" "${SLUICE_JAVA_OPTS:-none}" >"${out%.tsv}.env.txt"
 first=1
 for round in $(seq "${ROUNDS:-1}"); do
     order=$targets

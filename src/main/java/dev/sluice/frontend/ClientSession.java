@@ -1830,9 +1830,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             // gets another server connection with its next message
             log.atDebug().addKeyValue("client", keyPid)
                     .log("client {}: idle server connection lost ({}), continuing without it", keyPid, reason);
-            readClientAgain();
-            if (hasCompleteClientFrame()) {
-                relayClient(); // a request that arrived meanwhile goes to another server connection
+            if (phase == Phase.READY) {
+                readClientAgain();
+                if (hasCompleteClientFrame()) {
+                    try {
+                        relayClient(); // a request that arrived meanwhile goes to another server connection
+                    } catch (ProtocolException e) {
+                        fatal(SqlState.PROTOCOL_VIOLATION, e.getMessage());
+                    }
+                }
             }
             return;
         }

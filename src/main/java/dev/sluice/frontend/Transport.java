@@ -15,6 +15,7 @@ import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+import org.slf4j.LoggerFactory;
 
 /**
  * The network transport the event loops run on, resolved from {@code io_transport}.
@@ -87,6 +88,12 @@ public record Transport(String name, IoHandlerFactory handlers, Class<? extends 
     }
 
     private static Transport ioUring() {
+        if (IoUring.isPollAddMultishotEnabled()) {
+            // set explicitly, or Netty's IoUring was loaded before this class could set it
+            LoggerFactory.getLogger(Transport.class).warn("io_uring runs with multishot POLLIN polls"
+                    + " (io.netty.iouring.pollAddMultishotEnabled): a server connection reset during a read"
+                    + " can go unnoticed with them; prefer io_transport epoll, or leave the property unset");
+        }
         return new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
                 IoUringSocketChannel.class);
     }
