@@ -441,7 +441,7 @@ class ServerFailureIT {
     @Test
     @Timeout(240)
     void unaskedFatalCutByTheNetwork_duringHandOver_neverReachesTheNextClientMisframed() throws Exception {
-        assertOnlyLostConnections(terminateDuringHandOvers(5, null));
+        assertOnlyLostConnections(terminateDuringHandOvers(5, null, 40));
     }
 
     /**
@@ -454,8 +454,9 @@ class ServerFailureIT {
     @Test
     @Timeout(240)
     void unaskedFatalCutByTheNetwork_everyQueryIsAnswered() throws Exception {
-        // the helper fails if a client is still waiting a minute after the last termination
-        assertOnlyLostConnections(terminateDuringHandOvers(0, null));
+        // the helper fails if a client is still waiting a minute after the last termination;
+        // more rounds than above, as the hang needed a rare interleaving
+        assertOnlyLostConnections(terminateDuringHandOvers(0, null, 150));
     }
 
     /**
@@ -471,7 +472,7 @@ class ServerFailureIT {
         String usual = Transport.of(TestConfig.builder().build().ioTransport()).name();
         IoTransport other = "io_uring".equals(usual) ? IoTransport.EPOLL : IoTransport.IO_URING;
         assumeTrue(Transport.isAvailable(other), other.configName() + " not available here");
-        assertOnlyLostConnections(terminateDuringHandOvers(0, other));
+        assertOnlyLostConnections(terminateDuringHandOvers(0, other, 150));
     }
 
     /** Every query that failed lost its connection (a terminated backend); none was misframed. */
@@ -488,12 +489,14 @@ class ServerFailureIT {
 
     /**
      * Three clients loop queries through a pool of two whose bytes from PostgreSQL pass the
-     * relay one at a time, while every server connection is terminated 40 times over.
+     * relay one at a time, while every server connection is terminated {@code rounds} times over.
      *
      * @param socketTimeoutSeconds pgjdbc's socketTimeout; 0 waits for ever
+     * @param rounds               how many times the server connections are terminated
      * @param transport            the network transport, or {@code null} for the tests' default
      */
-    private static HandOverRun terminateDuringHandOvers(int socketTimeoutSeconds, IoTransport transport) throws Exception {
+    private static HandOverRun terminateDuringHandOvers(int socketTimeoutSeconds, IoTransport transport, int rounds)
+            throws Exception {
         EmbeddedPostgres pg = TestPostgres.shared();
         try (FragmentingRelay relay = FragmentingRelay.start(pg.host(), pg.port());
                 ProxyServer proxy = ProxyServer.start(handOverConfig(relay, transport))) {
@@ -540,7 +543,7 @@ class ServerFailureIT {
                     });
                 }
                 int kills = 0;
-                for (int round = 0; round < 40; round++) {
+                for (int round = 0; round < rounds; round++) {
                     int before = ok.get();
                     Await.until(AWAIT, () -> ok.get() >= before + 10, () -> "queries run through the relay; "
                             + describe(run, proxy, relay));
@@ -552,7 +555,7 @@ class ServerFailureIT {
                         kills += rs.getInt(1);
                     }
                 }
-                assertThat(kills).as("server connections terminated").isGreaterThanOrEqualTo(20);
+                assertThat(kills).as("server connections terminated").isGreaterThanOrEqualTo(rounds / 2);
                 int after = ok.get();
                 Await.until(AWAIT, () -> ok.get() >= after + 10, () -> "queries still run after the last termination");
             } finally {
