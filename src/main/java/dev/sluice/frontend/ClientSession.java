@@ -1830,15 +1830,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             // gets another server connection with its next message
             log.atDebug().addKeyValue("client", keyPid)
                     .log("client {}: idle server connection lost ({}), continuing without it", keyPid, reason);
+            // while it held the connection every whole message it sent was relayed at once, so
+            // nothing waits here but the rest of its socket
             if (phase == Phase.READY) {
                 readClientAgain();
-                if (hasCompleteClientFrame()) {
-                    try {
-                        relayClient(); // a request that arrived meanwhile goes to another server connection
-                    } catch (ProtocolException e) {
-                        fatal(SqlState.PROTOCOL_VIOLATION, e.getMessage());
-                    }
-                }
             }
             return;
         }
