@@ -5,10 +5,11 @@
 # admission.reserved_connections=2). All with pool size 20 and max_connections=100.
 # Result: bench/results/overload-STAMP.tsv. Servers are stopped at the end (KEEP_SERVERS=1 keeps them).
 #
-# Env: DURATION=15 (per phase) ROUNDS=1 RESERVED=2 (0 = no sluice-reserved target)
+# Env: DURATION=15 (per phase) ROUNDS=1 RESERVED=2 (0 = no sluice-reserved target) STAMP=date
+# MIX_THREADS, WARMUP: see overload.sh
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-stamp=$(date +%Y%m%d-%H%M)
+stamp=${STAMP:-$(date +%Y%m%d-%H%M)}
 mkdir -p "$here/results"
 "$here/pg-up.sh" || exit 1
 "$here/pgbouncer-up.sh" || exit 1
@@ -18,8 +19,9 @@ SLUICE_PORT=61433 SLUICE_ADMIN_PORT=61481 SLUICE_ROOT=/tmp/benchsluice-reserved 
 targets="direct:55432 pgbouncer:56432 sluice:61432"
 [ "${RESERVED:-2}" != 0 ] && targets="$targets sluice-reserved:61433"
 out="$here/results/overload-$stamp.tsv"
-printf 'date: %s\nhost: %s\nsluice io_transport: %s (auto: io_uring where the kernel has it); SLUICE_JAVA_OPTS: %s\n' \
-    "$(date -Is)" "$(uname -srm)" "${SLUICE_IO_TRANSPORT:-auto}" "${SLUICE_JAVA_OPTS:-none}" >"${out%.tsv}.env.txt"
+printf 'date: %s\nhost: %s\nsluice io_transport: %s (auto: io_uring where the kernel has it); SLUICE_JAVA_OPTS: %s\nMIX_THREADS: %s WARMUP: %s DURATION: %s\n' \
+    "$(date -Is)" "$(uname -srm)" "${SLUICE_IO_TRANSPORT:-auto}" "${SLUICE_JAVA_OPTS:-none}" \
+    "${MIX_THREADS:-8}" "${WARMUP:-5}" "${DURATION:-15}" >"${out%.tsv}.env.txt"
 first=1
 for round in $(seq "${ROUNDS:-1}"); do
     order=$targets
