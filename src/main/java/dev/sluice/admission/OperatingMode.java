@@ -91,9 +91,19 @@ public final class OperatingMode {
          * 90% or 5 s (left below half, 2 s); at least 10 s in a mode before stepping down.
          */
         public static Thresholds defaults() {
+            return forWaits(Duration.ofSeconds(1), Duration.ofSeconds(5));
+        }
+
+        /**
+         * The default queue thresholds with these oldest waits entering degraded and emergency;
+         * degraded is left below a quarter of its wait, emergency below two fifths of its own.
+         *
+         * @throws IllegalArgumentException if {@code degraded} is longer than {@code emergency}
+         */
+        public static Thresholds forWaits(Duration degraded, Duration emergency) {
             return new Thresholds(0.5, 0.25, 0.9, 0.5,
-                    Duration.ofSeconds(1), Duration.ofMillis(250),
-                    Duration.ofSeconds(5), Duration.ofSeconds(2),
+                    degraded, degraded.dividedBy(4),
+                    emergency, emergency.multipliedBy(2).dividedBy(5),
                     Duration.ofSeconds(10));
         }
     }
@@ -104,7 +114,7 @@ public final class OperatingMode {
         void modeChanged(Mode from, Mode to, String reason);
     }
 
-    private final Thresholds t;
+    private Thresholds t; // lock held
     private final Ticker ticker;
     private final Listener listener;
     private final ReentrantLock lock = new ReentrantLock();
@@ -140,6 +150,30 @@ public final class OperatingMode {
             enteredAt = now;
             publish(reason);
             return effective;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Judges the next samples by {@code next}; the current mode stays until a sample says
+     * otherwise (a reload changing the thresholds neither resets nor re-evaluates it at once).
+     */
+    public void thresholds(Thresholds next) {
+        Objects.requireNonNull(next);
+        lock.lock();
+        try {
+            t = next;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The thresholds samples are judged by. */
+    public Thresholds thresholds() {
+        lock.lock();
+        try {
+            return t;
         } finally {
             lock.unlock();
         }

@@ -32,6 +32,9 @@ import java.util.Optional;
  * @param reservedConnections server connections of each pool that only {@code high} and
  *                         {@code critical} requests may take, so they never wait behind a pool
  *                         full of lower-class work (0 = none)
+ * @param degradedWait     the oldest wait for a server connection that puts an upstream in
+ *                         degraded mode
+ * @param emergencyWait    the oldest wait that puts it in emergency mode (at least {@code degradedWait})
  */
 public record AdmissionConfig(
         int queueSize, Map<Priority, Duration> waitTimeouts, Duration agingStep,
@@ -42,12 +45,39 @@ public record AdmissionConfig(
         Optional<OperatingMode.Mode> forcedMode,
         int retryAttempts,
         List<FairShare.Rule> shares,
-        int reservedConnections) {
+        int reservedConnections,
+        Duration degradedWait, Duration emergencyWait) {
+
+    /** Default oldest wait entering degraded mode ({@code admission.degraded_wait}). */
+    public static final Duration DEGRADED_WAIT = Duration.ofSeconds(1);
+    /** Default oldest wait entering emergency mode ({@code admission.emergency_wait}). */
+    public static final Duration EMERGENCY_WAIT = Duration.ofSeconds(5);
 
     public AdmissionConfig {
         waitTimeouts = Map.copyOf(new EnumMap<>(waitTimeouts));
         rules = List.copyOf(rules);
         shares = List.copyOf(shares);
+        modeThresholds(degradedWait, emergencyWait); // validates
+    }
+
+    /** Settings with the default operating-mode thresholds. */
+    public AdmissionConfig(int queueSize, Map<Priority, Duration> waitTimeouts, Duration agingStep,
+                           List<Classifier.Rule> rules, Priority defaultPriority, boolean adaptiveLimit, int minLimit,
+                           int breakerFailures, Duration breakerCoolDown, double rateLimit, int rateBurst,
+                           Optional<OperatingMode.Mode> forcedMode, int retryAttempts, List<FairShare.Rule> shares,
+                           int reservedConnections) {
+        this(queueSize, waitTimeouts, agingStep, rules, defaultPriority, adaptiveLimit, minLimit, breakerFailures,
+                breakerCoolDown, rateLimit, rateBurst, forcedMode, retryAttempts, shares, reservedConnections,
+                DEGRADED_WAIT, EMERGENCY_WAIT);
+    }
+
+    /** What an upstream's operating mode is derived by. */
+    public OperatingMode.Thresholds modeThresholds() {
+        return modeThresholds(degradedWait, emergencyWait);
+    }
+
+    private static OperatingMode.Thresholds modeThresholds(Duration degradedWait, Duration emergencyWait) {
+        return OperatingMode.Thresholds.forWaits(degradedWait, emergencyWait);
     }
 
     /** Settings without reserved connections. */

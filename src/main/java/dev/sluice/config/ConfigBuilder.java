@@ -205,9 +205,16 @@ final class ConfigBuilder {
         Optional<OperatingMode.Mode> mode = Values.choice(label(Setting.ADMISSION_MODE), text(Setting.ADMISSION_MODE),
                 MODE_NAMES, MODES);
         int retryAttempts = integer(Setting.ADMISSION_RETRY_ATTEMPTS, 1, 10);
+        Duration degradedWait = duration(Setting.ADMISSION_DEGRADED_WAIT, Duration.ofMillis(1));
+        Duration emergencyWait = duration(Setting.ADMISSION_EMERGENCY_WAIT, Duration.ofMillis(1));
+        if (emergencyWait.compareTo(degradedWait) < 0) {
+            throw new ConfigException(label(Setting.ADMISSION_EMERGENCY_WAIT) + ": "
+                    + Values.show(text(Setting.ADMISSION_EMERGENCY_WAIT)) + " is not allowed (expected at least "
+                    + label(Setting.ADMISSION_DEGRADED_WAIT) + ", " + Values.format(degradedWait) + ")");
+        }
         return new AdmissionConfig(queueSize, timeouts, agingStep, rules, defaultPriority, adaptive, minLimit,
                 breakerFailures, coolDown, rate, burst, mode, retryAttempts, shares,
-                integer(Setting.ADMISSION_RESERVED_CONNECTIONS, 0, MAX_POOL_SIZE));
+                integer(Setting.ADMISSION_RESERVED_CONNECTIONS, 0, MAX_POOL_SIZE), degradedWait, emergencyWait);
     }
 
     /** A {@code ;}-separated list of rules, each read by {@code parse} (which throws IllegalArgumentException). */

@@ -95,6 +95,8 @@ public record ConfigChange(SluiceConfig effective, List<String> applied, List<St
         d.live(Setting.ADMISSION_RETRY_ATTEMPTS, ra.retryAttempts(), la.retryAttempts());
         d.restart(Setting.ADMISSION_SHARES, ra.shares(), la.shares());
         d.live(Setting.ADMISSION_RESERVED_CONNECTIONS, ra.reservedConnections(), la.reservedConnections());
+        d.live(Setting.ADMISSION_DEGRADED_WAIT, ra.degradedWait(), la.degradedWait());
+        d.live(Setting.ADMISSION_EMERGENCY_WAIT, ra.emergencyWait(), la.emergencyWait());
 
         d.live(Setting.STATS_ENABLED, running.stats().enabled(), loaded.stats().enabled());
         d.restart(Setting.STATS_MAX_FINGERPRINTS, running.stats().maxFingerprints(), loaded.stats().maxFingerprints());
@@ -116,7 +118,7 @@ public record ConfigChange(SluiceConfig effective, List<String> applied, List<St
         AdmissionConfig admission = new AdmissionConfig(la.queueSize(), la.waitTimeouts(), la.agingStep(), la.rules(),
                 la.defaultPriority(), ra.adaptiveLimit(), ra.minLimit(), ra.breakerFailures(), ra.breakerCoolDown(),
                 la.rateLimit(), la.rateBurst(), la.forcedMode(), la.retryAttempts(), ra.shares(),
-                la.reservedConnections());
+                la.reservedConnections(), la.degradedWait(), la.emergencyWait());
         SluiceConfig effective = new SluiceConfig(running.listen(), running.adminListen(), loaded.authType(),
                 loaded.users(), databases, pool, running.clientTls(), running.serverTls(), loaded.maxMessageLength(),
                 loaded.shutdownTimeout(), running.ioThreads(), admission,

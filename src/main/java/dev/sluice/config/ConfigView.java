@@ -91,6 +91,8 @@ public final class ConfigView {
             case ADMISSION_SHARES -> String.join(";", a.shares().stream()
                     .map(r -> r.key() + ":" + r.share().min() + ":" + r.share().max()).toList());
             case ADMISSION_RESERVED_CONNECTIONS -> String.valueOf(a.reservedConnections());
+            case ADMISSION_DEGRADED_WAIT -> Values.format(a.degradedWait());
+            case ADMISSION_EMERGENCY_WAIT -> Values.format(a.emergencyWait());
             case STATS_ENABLED -> c.stats().enabled() ? "on" : "off";
             case STATS_MAX_FINGERPRINTS -> String.valueOf(c.stats().maxFingerprints());
             case ADMIN_TOKEN -> c.admin().token().isPresent() ? "(set)" : "";

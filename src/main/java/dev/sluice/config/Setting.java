@@ -57,6 +57,8 @@ enum Setting {
     ADMISSION_RETRY_ATTEMPTS("admission.retry_attempts", "3"),
     ADMISSION_SHARES("admission.shares", null),
     ADMISSION_RESERVED_CONNECTIONS("admission.reserved_connections", "0"),
+    ADMISSION_DEGRADED_WAIT("admission.degraded_wait", "1s"),
+    ADMISSION_EMERGENCY_WAIT("admission.emergency_wait", "5s"),
     STATS_ENABLED("stats.enabled", "on"),
     STATS_MAX_FINGERPRINTS("stats.max_fingerprints", "5000"),
     LOG_FORMAT("log_format", "text"),

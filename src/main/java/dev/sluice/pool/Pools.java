@@ -130,6 +130,11 @@ public final class Pools implements AutoCloseable {
             }
             p.reconfigure(endpoint, size, next.pool(), a, bucket);
         }
+        if (!a.modeThresholds().equals(before.modeThresholds())) {
+            for (Upstream u : upstreams.values()) {
+                u.mode().thresholds(a.modeThresholds());
+            }
+        }
         if (!a.forcedMode().equals(before.forcedMode())) {
             for (Upstream u : upstreams.values()) {
                 if (a.forcedMode().isPresent()) {

@@ -74,7 +74,7 @@ public final class Upstream {
         } else {
             this.limit = null;
         }
-        this.mode = new OperatingMode(OperatingMode.Thresholds.defaults(), ticker,
+        this.mode = new OperatingMode(config.modeThresholds(), ticker,
                 (from, to, reason) -> log.warn("upstream {}: operating mode {} -> {} ({})", label, from, to, reason));
         config.forcedMode().ifPresent(mode::force);
     }

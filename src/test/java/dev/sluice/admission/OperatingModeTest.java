@@ -4,6 +4,7 @@ import static dev.sluice.admission.OperatingMode.Mode.DEGRADED;
 import static dev.sluice.admission.OperatingMode.Mode.EMERGENCY;
 import static dev.sluice.admission.OperatingMode.Mode.NORMAL;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.admission.OperatingMode.Signals;
 import java.time.Duration;
@@ -23,6 +24,34 @@ class OperatingModeTest {
 
     private static Signals waited(Duration d) {
         return new Signals(1, 100, d.toNanos(), false);
+    }
+
+    @Test
+    void waitThresholds_areTheOnesGiven_andChangeForTheNextSample() {
+        assertThat(mode.update(waited(Duration.ofMillis(300)))).isEqualTo(NORMAL);
+        mode.thresholds(OperatingMode.Thresholds.forWaits(Duration.ofMillis(200), Duration.ofSeconds(2)));
+        assertThat(mode.update(waited(Duration.ofMillis(300)))).isEqualTo(DEGRADED);
+        ticker.advance(Duration.ofMinutes(1));
+        // left below a quarter of the degraded wait (50 ms), not the default 250 ms
+        assertThat(mode.update(waited(Duration.ofMillis(60)))).isEqualTo(DEGRADED);
+        assertThat(mode.update(waited(Duration.ofMillis(40)))).isEqualTo(NORMAL);
+        assertThat(mode.update(waited(Duration.ofSeconds(2)))).isEqualTo(EMERGENCY);
+        ticker.advance(Duration.ofMinutes(1));
+        // emergency is left below two fifths of its wait (800 ms)
+        assertThat(mode.update(waited(Duration.ofMillis(900)))).isEqualTo(EMERGENCY);
+        assertThat(mode.update(waited(Duration.ofMillis(700)))).isEqualTo(DEGRADED);
+        assertThat(changes).containsExactly("NORMAL->DEGRADED", "DEGRADED->NORMAL", "NORMAL->EMERGENCY",
+                "EMERGENCY->DEGRADED");
+    }
+
+    @Test
+    void defaults_areOneAndFiveSeconds_andDegradedMayNotOutlastEmergency() {
+        assertThat(OperatingMode.Thresholds.defaults())
+                .isEqualTo(OperatingMode.Thresholds.forWaits(Duration.ofSeconds(1), Duration.ofSeconds(5)));
+        assertThat(OperatingMode.Thresholds.defaults().degradedWaitLeave()).isEqualTo(Duration.ofMillis(250));
+        assertThat(OperatingMode.Thresholds.defaults().emergencyWaitLeave()).isEqualTo(Duration.ofSeconds(2));
+        assertThatThrownBy(() -> OperatingMode.Thresholds.forWaits(Duration.ofSeconds(5), Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

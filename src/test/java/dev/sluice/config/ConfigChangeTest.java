@@ -107,11 +107,13 @@ class ConfigChangeTest {
                   min_limit: 3
                   breaker_failures: 9
                   breaker_cool_down: 9s
+                  degraded_wait: 300ms
                 """);
         ConfigChange c = ConfigChange.between(running, loaded);
         assertThat(c.applied()).containsExactly("admission.queue_size", "admission.wait_timeout.high",
                 "admission.aging_step", "admission.priority_rules", "admission.default_priority",
-                "admission.rate_limit", "admission.rate_burst", "admission.mode", "admission.retry_attempts");
+                "admission.rate_limit", "admission.rate_burst", "admission.mode", "admission.retry_attempts",
+                "admission.degraded_wait");
         assertThat(c.needRestart()).containsExactly("admission.adaptive_limit", "admission.min_limit",
                 "admission.breaker_failures", "admission.breaker_cool_down");
         AdmissionConfig a = c.effective().admission();
@@ -122,6 +124,7 @@ class ConfigChangeTest {
         assertThat(a.rateLimit()).isEqualTo(100);
         assertThat(a.forcedMode()).contains(OperatingMode.Mode.DEGRADED);
         assertThat(a.retryAttempts()).isEqualTo(1);
+        assertThat(a.degradedWait()).isEqualTo(Duration.ofMillis(300));
         // restart-only values stay as they run
         assertThat(a.adaptiveLimit()).isFalse();
         assertThat(a.minLimit()).isEqualTo(running.admission().minLimit());

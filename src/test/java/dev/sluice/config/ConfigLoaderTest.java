@@ -84,6 +84,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void admission_modeWaits_areReadAndValidated() throws Exception {
+        assertThat(ConfigLoader.defaults().admission().modeThresholds()).isEqualTo(OperatingMode.Thresholds.defaults());
+        AdmissionConfig a = load(Map.of("SLUICE_ADMISSION_DEGRADED_WAIT", "200ms"),
+                Map.of("admission.emergency_wait", "2s")).admission();
+        assertThat(a.degradedWait()).isEqualTo(Duration.ofMillis(200));
+        assertThat(a.modeThresholds())
+                .isEqualTo(OperatingMode.Thresholds.forWaits(Duration.ofMillis(200), Duration.ofSeconds(2)));
+        assertThatThrownBy(() -> load(Map.of(), Map.of("admission.emergency_wait", "500ms")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("admission.emergency_wait: '500ms' is not allowed (expected at least admission.degraded_wait, 1s)");
+        assertThatThrownBy(() -> load(Map.of(), Map.of("admission.degraded_wait", "0")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("admission.degraded_wait: ");
+    }
+
+    @Test
     void load_withNoSources_equalsDefaults() throws Exception {
         assertThat(ConfigLoader.load(Optional.empty(), Map.of(), Map.of())).isEqualTo(ConfigLoader.defaults());
     }

@@ -9,6 +9,7 @@ import dev.sluice.admission.FairShare;
 import dev.sluice.admission.OperatingMode;
 import dev.sluice.admission.Priority;
 import dev.sluice.config.AdmissionConfig;
+import dev.sluice.config.ConfigChange;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.demo.EmbeddedPostgres;
 import dev.sluice.frontend.ProxyServer;
@@ -17,6 +18,7 @@ import dev.sluice.it.support.ProxyClients;
 import dev.sluice.it.support.TestConfig;
 import dev.sluice.it.support.TestPostgres;
 import dev.sluice.pool.Pool;
+import dev.sluice.pool.Upstream;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -97,6 +99,8 @@ class AdmissionIT {
         int retries;
         List<FairShare.Rule> shares;
         int reserved;
+        Duration degradedWait;
+        Duration emergencyWait;
 
         AdmissionBuilder(AdmissionConfig a) {
             queueSize = a.queueSize();
@@ -113,6 +117,14 @@ class AdmissionIT {
             retries = a.retryAttempts();
             shares = new ArrayList<>(a.shares());
             reserved = a.reservedConnections();
+            degradedWait = a.degradedWait();
+            emergencyWait = a.emergencyWait();
+        }
+
+        AdmissionBuilder modeWaits(Duration degraded, Duration emergency) {
+            degradedWait = degraded;
+            emergencyWait = emergency;
+            return this;
         }
 
         AdmissionBuilder share(String r) {
@@ -127,7 +139,7 @@ class AdmissionIT {
 
         AdmissionConfig build() {
             return new AdmissionConfig(queueSize, timeouts, aging, rules, Priority.NORMAL, adaptive, minLimit,
-                    breakerFailures, coolDown, rate, burst, mode, retries, shares, reserved);
+                    breakerFailures, coolDown, rate, burst, mode, retries, shares, reserved, degradedWait, emergencyWait);
         }
     }
 
@@ -167,6 +179,55 @@ class AdmissionIT {
         }
         Await.until(AWAIT, "holders hold every server connection", () -> poolOf(proxy).snapshot().inUse() == n);
         return holders;
+    }
+
+    @Test
+    void operatingMode_followsTheOldestWait_atTheConfiguredThresholds_andAReloadMovesThem() throws Exception {
+        try (ProxyServer proxy = start(1, a -> a.modeWaits(Duration.ofMillis(300), Duration.ofMinutes(1)))) {
+            try (Connection warm = connect(proxy, "warm")) {
+                warm.createStatement().execute("SELECT 1");
+            }
+            Upstream upstream = poolOf(proxy).upstream();
+            assertThat(upstream.mode().mode()).isEqualTo(OperatingMode.Mode.NORMAL);
+            assertThat(upstream.mode().thresholds())
+                    .isEqualTo(OperatingMode.Thresholds.forWaits(Duration.ofMillis(300), Duration.ofMinutes(1)));
+            AtomicBoolean release = new AtomicBoolean();
+            List<Future<?>> holders = occupy(proxy, 1, release);
+            Connection c = connect(proxy, "waiter");
+            long start = System.nanoTime();
+            Future<Integer> waiter = pool.submit(() -> {
+                try (c; Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 7")) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            });
+            Await.until(AWAIT, "degraded once a request waited 300 ms",
+                    () -> upstream.mode().mode() == OperatingMode.Mode.DEGRADED);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+            assertThat(poolOf(proxy).snapshot().oldestWaitNanos()).isGreaterThanOrEqualTo(Duration.ofMillis(300).toNanos());
+
+            // a reload bringing the emergency wait below the current one turns it into an emergency
+            SluiceConfig running = proxy.config();
+            AdmissionConfig a = running.admission();
+            ConfigChange change = proxy.reconfigure(running.withAdmission(new AdmissionConfig(a.queueSize(),
+                    a.waitTimeouts(), a.agingStep(), a.rules(), a.defaultPriority(), a.adaptiveLimit(), a.minLimit(),
+                    a.breakerFailures(), a.breakerCoolDown(), a.rateLimit(), a.rateBurst(), a.forcedMode(),
+                    a.retryAttempts(), a.shares(), a.reservedConnections(), Duration.ofMillis(300),
+                    Duration.ofMillis(600))));
+            assertThat(change.applied()).containsExactly("admission.emergency_wait");
+            assertThat(upstream.mode().thresholds())
+                    .isEqualTo(OperatingMode.Thresholds.forWaits(Duration.ofMillis(300), Duration.ofMillis(600)));
+            Await.until(AWAIT, "emergency once the oldest wait passed the reloaded 600 ms",
+                    () -> upstream.mode().mode() == OperatingMode.Mode.EMERGENCY);
+            assertThat(upstream.mode().shouldShed(Priority.LOW)).isTrue();
+
+            // the request that waited all along is served once the connection comes back
+            release.set(true);
+            for (Future<?> f : holders) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            assertThat(waiter.get(60, TimeUnit.SECONDS)).isEqualTo(7);
+        }
     }
 
     @Test
