@@ -114,7 +114,7 @@ public final class OperatingMode {
         void modeChanged(Mode from, Mode to, String reason);
     }
 
-    private Thresholds t; // lock held
+    private volatile Thresholds t;
     private final Ticker ticker;
     private final Listener listener;
     private final ReentrantLock lock = new ReentrantLock();
@@ -136,11 +136,12 @@ public final class OperatingMode {
         long now = ticker.read();
         lock.lock();
         try {
-            Mode target = entered(s);
+            Thresholds t = this.t; // one set of thresholds per sample, even across a reload
+            Mode target = entered(t, s);
             String reason;
             if (target.compareTo(automatic) > 0) {
                 reason = describe(s);
-            } else if (automatic != Mode.NORMAL && mayLeave(automatic, s) && now - enteredAt >= t.minDwell().toNanos()) {
+            } else if (automatic != Mode.NORMAL && mayLeave(t, automatic, s) && now - enteredAt >= t.minDwell().toNanos()) {
                 target = Mode.values()[automatic.ordinal() - 1];
                 reason = "load below the " + automatic.configName() + " leave thresholds: " + describe(s);
             } else {
@@ -160,23 +161,12 @@ public final class OperatingMode {
      * otherwise (a reload changing the thresholds neither resets nor re-evaluates it at once).
      */
     public void thresholds(Thresholds next) {
-        Objects.requireNonNull(next);
-        lock.lock();
-        try {
-            t = next;
-        } finally {
-            lock.unlock();
-        }
+        t = Objects.requireNonNull(next);
     }
 
     /** The thresholds samples are judged by. */
     public Thresholds thresholds() {
-        lock.lock();
-        try {
-            return t;
-        } finally {
-            lock.unlock();
-        }
+        return t;
     }
 
     /** The mode in force: the operator's if forced, else the automatic one. */
@@ -231,7 +221,7 @@ public final class OperatingMode {
         return effective == Mode.EMERGENCY && (priority == Priority.LOW || priority == Priority.BACKGROUND);
     }
 
-    private Mode entered(Signals s) {
+    private static Mode entered(Thresholds t, Signals s) {
         double fill = s.queueFill();
         long wait = s.oldestWaitNanos();
         if (fill >= t.emergencyQueueEnter() || wait >= t.emergencyWaitEnter().toNanos()) {
@@ -243,7 +233,7 @@ public final class OperatingMode {
         return Mode.NORMAL;
     }
 
-    private boolean mayLeave(Mode current, Signals s) {
+    private static boolean mayLeave(Thresholds t, Mode current, Signals s) {
         double fill = s.queueFill();
         long wait = s.oldestWaitNanos();
         return switch (current) {

@@ -49,15 +49,15 @@ public record AdmissionConfig(
         Duration degradedWait, Duration emergencyWait) {
 
     /** Default oldest wait entering degraded mode ({@code admission.degraded_wait}). */
-    public static final Duration DEGRADED_WAIT = Duration.ofSeconds(1);
+    public static final Duration DEGRADED_WAIT = OperatingMode.Thresholds.defaults().degradedWaitEnter();
     /** Default oldest wait entering emergency mode ({@code admission.emergency_wait}). */
-    public static final Duration EMERGENCY_WAIT = Duration.ofSeconds(5);
+    public static final Duration EMERGENCY_WAIT = OperatingMode.Thresholds.defaults().emergencyWaitEnter();
 
     public AdmissionConfig {
         waitTimeouts = Map.copyOf(new EnumMap<>(waitTimeouts));
         rules = List.copyOf(rules);
         shares = List.copyOf(shares);
-        modeThresholds(degradedWait, emergencyWait); // validates
+        OperatingMode.Thresholds.forWaits(degradedWait, emergencyWait); // validates
     }
 
     /** Settings with the default operating-mode thresholds. */
@@ -73,10 +73,6 @@ public record AdmissionConfig(
 
     /** What an upstream's operating mode is derived by. */
     public OperatingMode.Thresholds modeThresholds() {
-        return modeThresholds(degradedWait, emergencyWait);
-    }
-
-    private static OperatingMode.Thresholds modeThresholds(Duration degradedWait, Duration emergencyWait) {
         return OperatingMode.Thresholds.forWaits(degradedWait, emergencyWait);
     }
 

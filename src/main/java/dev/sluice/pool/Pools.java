@@ -130,9 +130,10 @@ public final class Pools implements AutoCloseable {
             }
             p.reconfigure(endpoint, size, next.pool(), a, bucket);
         }
-        if (!a.modeThresholds().equals(before.modeThresholds())) {
+        OperatingMode.Thresholds thresholds = a.modeThresholds();
+        if (!thresholds.equals(before.modeThresholds())) {
             for (Upstream u : upstreams.values()) {
-                u.mode().thresholds(a.modeThresholds());
+                u.mode().thresholds(thresholds);
             }
         }
         if (!a.forcedMode().equals(before.forcedMode())) {

@@ -194,7 +194,6 @@ class AdmissionIT {
             AtomicBoolean release = new AtomicBoolean();
             List<Future<?>> holders = occupy(proxy, 1, release);
             Connection c = connect(proxy, "waiter");
-            long start = System.nanoTime();
             Future<Integer> waiter = pool.submit(() -> {
                 try (c; Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 7")) {
                     rs.next();
@@ -203,7 +202,6 @@ class AdmissionIT {
             });
             Await.until(AWAIT, "degraded once a request waited 300 ms",
                     () -> upstream.mode().mode() == OperatingMode.Mode.DEGRADED);
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
             assertThat(poolOf(proxy).snapshot().oldestWaitNanos()).isGreaterThanOrEqualTo(Duration.ofMillis(300).toNanos());
 
             // a reload bringing the emergency wait below the current one turns it into an emergency
