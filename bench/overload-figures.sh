@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The issue-3 overload figures alone, side by side in one session: PostgreSQL directly, PgBouncer,
-# Sluice as configured by default ("sluice", 61432) and Sluice with two connections per pool
+# Sluice as configured by default ("sluice", 61432) and Sluice with RESERVED connections per pool
 # reserved for high and critical requests ("sluice-reserved", 61433,
-# admission.reserved_connections=2). All with pool size 20 and max_connections=100.
+# admission.reserved_connections=RESERVED). All with pool size 20 and max_connections=100.
 # Result: bench/results/overload-STAMP.tsv. Servers are stopped at the end (KEEP_SERVERS=1 keeps them).
 #
-# Env: DURATION=15 (per phase) ROUNDS=1 RESERVED=2 (0 = no sluice-reserved target) STAMP=date
+# Env: DURATION=15 (per phase) ROUNDS=1 RESERVED=8 (0 = no sluice-reserved target) STAMP=date
+# RESERVED=8: the mix (class normal) takes a connection only while fewer than 12 of the 20 are
+# lent; the issue-3 figures are reported with it (bench/README.md, "The overload scenario").
 # MIX_THREADS, WARMUP: see overload.sh
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,9 +17,9 @@ mkdir -p "$here/results"
 "$here/pgbouncer-up.sh" || exit 1
 "$here/sluice-up.sh" || exit 1
 SLUICE_PORT=61433 SLUICE_ADMIN_PORT=61481 SLUICE_ROOT=/tmp/benchsluice-reserved \
-    SLUICE_EXTRA_ARGS="--set admission.reserved_connections=${RESERVED:-2}" "$here/sluice-up.sh" || exit 1
+    SLUICE_EXTRA_ARGS="--set admission.reserved_connections=${RESERVED:-8}" "$here/sluice-up.sh" || exit 1
 targets="direct:55432 pgbouncer:56432 sluice:61432"
-[ "${RESERVED:-2}" != 0 ] && targets="$targets sluice-reserved:61433"
+[ "${RESERVED:-8}" != 0 ] && targets="$targets sluice-reserved:61433"
 out="$here/results/overload-$stamp.tsv"
 printf 'date: %s\nhost: %s\nsluice io_transport: %s (auto: io_uring where the kernel has it); SLUICE_JAVA_OPTS: %s\nMIX_THREADS: %s WARMUP: %s DURATION: %s\n' \
     "$(date -Is)" "$(uname -srm)" "${SLUICE_IO_TRANSPORT:-auto}" "${SLUICE_JAVA_OPTS:-none}" \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the closing notes of issues 2 and 3 report, in one session on one machine:
 #  1. run-sluice.sh: the select/tpcb/churn/overload matrix, PostgreSQL directly vs PgBouncer vs Sluice;
-#  2. overload.sh against each target (the high-priority stream under a 1000-client mix);
+#  2. overload-figures.sh: overload.sh against each target (the high-priority stream under a
+#     1000-client mix), Sluice with its defaults and with 8 reserved connections;
 #  3. idle-clients.py: memory per idle client connection, Sluice and PgBouncer (10,000 clients).
 # Results under bench/results/. Servers are stopped at the end.
 set -uo pipefail
@@ -9,14 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 stamp=$(date +%Y%m%d-%H%M)
 mkdir -p "$here/results"
 KEEP_SERVERS=1 OUT="$here/results/matrix-$stamp.tsv" "$here/run-sluice.sh"
-"$here/sluice-up.sh"
-{
-    for t in direct:55432 pgbouncer:56432 sluice:61432; do
-        HEADER_DONE=${HEADER_DONE:-}
-        "$here/overload.sh" "${t#*:}" "${t%%:*}" | { if [ -n "$HEADER_DONE" ]; then tail -n +2; else cat; fi; }
-        HEADER_DONE=1
-    done
-} >"$here/results/overload-$stamp.tsv"
+KEEP_SERVERS=1 STAMP=$stamp "$here/overload-figures.sh"
+SLUICE_ROOT=/tmp/benchsluice-reserved "$here/sluice-down.sh"
 # 10,000 clients need max_client_conn above PgBouncer's and Sluice's bench default of 5000
 "$here/sluice-down.sh"
 PGB_MAX_CLIENT_CONN=11000 "$here/pgbouncer-up.sh"
