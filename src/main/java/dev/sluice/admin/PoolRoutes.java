@@ -112,6 +112,7 @@ final class PoolRoutes {
             m.put("user", p.user());
             m.put("mode", s.mode().configName());
             m.put("size", s.size());
+            m.put("reserved", s.reserved());
             m.put("upstream", p.upstream().label());
             m.put("paused", s.paused());
             Map<String, Integer> byState = new LinkedHashMap<>();

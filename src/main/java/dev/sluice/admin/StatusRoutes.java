@@ -93,6 +93,7 @@ final class StatusRoutes {
             m.put("pool", s.name());
             m.put("mode", s.mode().configName());
             m.put("size", s.size());
+            m.put("reserved", s.reserved());
             m.put("server_connections", s.total());
             m.put("idle", s.idle());
             m.put("in_use", s.inUse());

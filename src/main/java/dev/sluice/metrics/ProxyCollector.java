@@ -100,6 +100,8 @@ final class ProxyCollector implements MultiCollector {
         GaugeSnapshot.Builder info = gauge("sluice_pool_info",
                 "Always 1; labels give a pool's pooling mode and upstream.");
         GaugeSnapshot.Builder size = gauge("sluice_pool_size", "Most server connections a pool may open (its size).");
+        GaugeSnapshot.Builder reserved = gauge("sluice_pool_reserved_connections",
+                "Of a pool's size, the server connections only high and critical requests may take.");
         GaugeSnapshot.Builder total = gauge("sluice_pool_connections",
                 "Server connections of a pool, open or opening.");
         GaugeSnapshot.Builder idle = gauge("sluice_pool_idle_connections", "Idle server connections of a pool.");
@@ -119,6 +121,7 @@ final class ProxyCollector implements MultiCollector {
             info.dataPoint(point(1, "pool", p.name(), "database", p.database(), "user", p.user(),
                     "mode", s.mode().configName(), "upstream", p.upstream().label()));
             size.dataPoint(point(s.size(), l));
+            reserved.dataPoint(point(s.reserved(), l));
             total.dataPoint(point(s.total(), l));
             idle.dataPoint(point(s.idle(), l));
             inUse.dataPoint(point(s.inUse(), l));
@@ -132,6 +135,7 @@ final class ProxyCollector implements MultiCollector {
         }
         out.add(info.build());
         out.add(size.build());
+        out.add(reserved.build());
         out.add(total.build());
         out.add(idle.build());
         out.add(inUse.build());

@@ -947,14 +947,16 @@ public final class Pool implements ServerConnection.Owner {
     public Snapshot snapshot() {
         lock.lock();
         try {
-            return new Snapshot(name, mode, size, total, idleCount, leased.get(), waiters.size(), waiters.sizes(),
-                    paused, waiters.oldestWaitNanos());
+            return new Snapshot(name, mode, size, Math.min(admission.reservedConnections(), size), total, idleCount,
+                    leased.get(), waiters.size(), waiters.sizes(), paused, waiters.oldestWaitNanos());
         } finally {
             lock.unlock();
         }
     }
 
     /**
+     * @param reserved  of {@code size}, the connections only {@code high} and {@code critical}
+     *                  requests may take ({@code admission.reserved_connections}, at most the size)
      * @param total     open plus opening server connections
      * @param idle      idle server connections
      * @param inUse     server connections lent to clients
@@ -963,7 +965,7 @@ public final class Pool implements ServerConnection.Owner {
      * @param paused    whether an operator paused it
      * @param oldestWaitNanos how long the longest-waiting request has waited, 0 when none waits
      */
-    public record Snapshot(String name, PoolMode mode, int size, int total, int idle, int inUse, int waiting,
+    public record Snapshot(String name, PoolMode mode, int size, int reserved, int total, int idle, int inUse, int waiting,
                            Map<Priority, Integer> byClass, boolean paused, long oldestWaitNanos) {
     }
 

@@ -225,6 +225,10 @@ class AdminApiIT {
         assertThat(pool.get("database").asText()).isEqualTo("app");
         assertThat(pool.get("mode").asText()).isEqualTo("transaction");
         assertThat(pool.get("size").asInt()).isEqualTo(POOL_SIZE);
+        assertThat(pool.get("reserved").asInt()).as("admission.reserved_connections, 0 by default").isZero();
+        JsonNode statusPool = find(get("/api/v1/status").get("pools"), n -> n.get("pool").asText().equals("app/app"));
+        assertThat(statusPool.get("size").asInt()).isEqualTo(POOL_SIZE);
+        assertThat(statusPool.get("reserved").asInt()).isZero();
         assertThat(pool.get("paused").asBoolean()).isFalse();
         assertThat(pool.get("upstream").asText()).isEqualTo(TestPostgres.host() + ":" + TestPostgres.port());
         assertThat(pool.get("clients").get("active").asInt()).isEqualTo(1);

@@ -201,6 +201,7 @@ class MetricsIT {
                     x -> x.value("sluice_pool_in_use_connections", POOL) == 1
                             && x.value("sluice_client_connections_open") == 1);
             assertThat(held.value("sluice_pool_size", POOL)).isEqualTo(POOL_SIZE);
+            assertThat(held.value("sluice_pool_reserved_connections", POOL)).as("none by default").isZero();
             assertThat(held.value("sluice_pool_utilization_ratio", POOL)).isEqualTo(1.0 / POOL_SIZE);
             assertThat(held.value("sluice_pool_connections", POOL))
                     .isEqualTo(held.value("sluice_pool_idle_connections", POOL) + 1);
