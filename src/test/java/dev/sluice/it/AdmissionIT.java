@@ -206,12 +206,8 @@ class AdmissionIT {
 
             // a reload bringing the emergency wait below the current one turns it into an emergency
             SluiceConfig running = proxy.config();
-            AdmissionConfig a = running.admission();
-            ConfigChange change = proxy.reconfigure(running.withAdmission(new AdmissionConfig(a.queueSize(),
-                    a.waitTimeouts(), a.agingStep(), a.rules(), a.defaultPriority(), a.adaptiveLimit(), a.minLimit(),
-                    a.breakerFailures(), a.breakerCoolDown(), a.rateLimit(), a.rateBurst(), a.forcedMode(),
-                    a.retryAttempts(), a.shares(), a.reservedConnections(), Duration.ofMillis(300),
-                    Duration.ofMillis(600))));
+            ConfigChange change = proxy.reconfigure(running.withAdmission(new AdmissionBuilder(running.admission())
+                    .modeWaits(Duration.ofMillis(300), Duration.ofMillis(600)).build()));
             assertThat(change.applied()).containsExactly("admission.emergency_wait");
             assertThat(upstream.mode().thresholds())
                     .isEqualTo(OperatingMode.Thresholds.forWaits(Duration.ofMillis(300), Duration.ofMillis(600)));
@@ -639,8 +635,8 @@ class AdmissionIT {
             s.execute("DROP TABLE IF EXISTS adaptive_delay");
             s.execute("CREATE TABLE adaptive_delay(d float8)");
             // "fast" is 2 ms of waiting, not 0: statements that only cost CPU get slower with every
-            // one added on a 2-core machine, and the limit rightly settles near where that starts,
-            // which may be below the 7 asserted below; a wait inside PostgreSQL does not
+            // one added on a 2-core machine, which the limiter reads as queueing, so how far the
+            // limit grows would depend on how busy the machine is; a wait inside PostgreSQL does not
             s.execute("INSERT INTO adaptive_delay VALUES (0.002)");
             s.execute("GRANT SELECT ON adaptive_delay TO " + TestPostgres.APP_USER);
         }
