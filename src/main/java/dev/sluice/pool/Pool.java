@@ -14,6 +14,7 @@ import dev.sluice.config.SluiceConfig.PoolMode;
 import dev.sluice.protocol.SqlState;
 import dev.sluice.stats.Traffic;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import java.util.ArrayDeque;
@@ -61,7 +62,7 @@ public final class Pool implements ServerConnection.Owner {
     private volatile PoolConfig config;
     private volatile AdmissionConfig admission;
     private volatile TokenBucket rateLimit;
-    private final Class<? extends SocketChannel> channelClass;
+    private final ChannelFactory<? extends SocketChannel> channels;
     private final LoopIndex loops;
     private final Traffic traffic;
 
@@ -90,7 +91,7 @@ public final class Pool implements ServerConnection.Owner {
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     Pool(String database, String user, ServerEndpoint endpoint, PoolMode mode, int size, PoolConfig config,
-         AdmissionConfig admission, Upstream upstream, TokenBucket rateLimit, Class<? extends SocketChannel> channelClass,
+         AdmissionConfig admission, Upstream upstream, TokenBucket rateLimit, ChannelFactory<? extends SocketChannel> channels,
          LoopIndex loops, Traffic traffic) {
         this.traffic = traffic;
         this.name = database + "/" + user;
@@ -103,7 +104,7 @@ public final class Pool implements ServerConnection.Owner {
         this.admission = admission;
         this.upstream = upstream;
         this.rateLimit = rateLimit;
-        this.channelClass = channelClass;
+        this.channels = channels;
         this.loops = loops;
         this.idle = new ArrayDeque[loops.size()];
         for (int i = 0; i < idle.length; i++) {
@@ -139,8 +140,8 @@ public final class Pool implements ServerConnection.Owner {
         return endpoint;
     }
 
-    public Class<? extends SocketChannel> channelClass() {
-        return channelClass;
+    public ChannelFactory<? extends SocketChannel> channels() {
+        return channels;
     }
 
     /**
@@ -458,7 +459,7 @@ public final class Pool implements ServerConnection.Owner {
     }
 
     private void openConnection(EventLoop loop) {
-        all.add(ServerConnection.connect(endpoint, this, loop, loops.index(loop), channelClass));
+        all.add(ServerConnection.connect(endpoint, this, loop, loops.index(loop), channels));
     }
 
     /**
@@ -650,6 +651,11 @@ public final class Pool implements ServerConnection.Owner {
         if (next != null) {
             openConnection(next);
         }
+    }
+
+    @Override
+    public void receiveRingEmpty() {
+        traffic.receiveRingEmpty();
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.sluice.config.SluiceConfig.DatabaseConfig;
 import dev.sluice.config.SluiceConfig.PoolMode;
 import dev.sluice.stats.Traffic;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
@@ -34,7 +35,7 @@ public final class Pools implements AutoCloseable {
     /** Replaced by {@link #reconfigure}; read once per lookup. */
     private volatile SluiceConfig config;
     private final EventLoopGroup group;
-    private final Class<? extends SocketChannel> channelClass;
+    private final ChannelFactory<? extends SocketChannel> channels;
     private final SslContext serverSsl;
     private final LoopIndex loops;
     private final ConcurrentHashMap<String, Pool> pools = new ConcurrentHashMap<>();
@@ -46,12 +47,12 @@ public final class Pools implements AutoCloseable {
     private final Set<String> pausedDatabases = ConcurrentHashMap.newKeySet();
     private volatile boolean pausedAll;
 
-    public Pools(SluiceConfig config, EventLoopGroup group, Class<? extends SocketChannel> channelClass,
+    public Pools(SluiceConfig config, EventLoopGroup group, ChannelFactory<? extends SocketChannel> channels,
                  SslContext serverSsl, Traffic traffic) {
         this.config = config;
         this.traffic = traffic;
         this.group = group;
-        this.channelClass = channelClass;
+        this.channels = channels;
         this.serverSsl = serverSsl;
         this.loops = new LoopIndex(group);
         this.rateLimit = rateLimit(config.admission());
@@ -185,7 +186,7 @@ public final class Pools implements AutoCloseable {
         Upstream upstream = upstreams.computeIfAbsent(db.host() + ":" + db.port(),
                 label -> new Upstream(label, config.admission(), upstreamLimit(config, label), Ticker.system()));
         return new Pool(db.name(), clientUser, endpoint, mode, size, config.pool(), config.admission(),
-                upstream, rateLimit, channelClass, loops, traffic);
+                upstream, rateLimit, channels, loops, traffic);
     }
 
     /** Where and how a pool of {@code db} for {@code clientUser} logs in to PostgreSQL. */
@@ -279,10 +280,10 @@ public final class Pools implements AutoCloseable {
      * before it stops the event loops.
      */
     public List<Channel> closeAll() {
-        List<Channel> channels = new ArrayList<>();
+        List<Channel> closing = new ArrayList<>();
         for (Pool p : pools.values()) {
-            channels.addAll(p.closeAll());
+            closing.addAll(p.closeAll());
         }
-        return channels;
+        return closing;
     }
 }
