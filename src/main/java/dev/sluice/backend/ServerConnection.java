@@ -10,7 +10,6 @@ import dev.sluice.protocol.auth.ScramClient;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,7 +17,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.uring.IoUringBufferRingExhaustedEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
@@ -60,10 +58,6 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
         void serverFailed(ServerConnection server, String reason);
 
         void serverClosed(ServerConnection server);
-
-        /** The connection found its event loop's receive buffer ring empty (io_uring). */
-        default void receiveRingEmpty() {
-        }
     }
 
     private enum State { CONNECTING, TLS_NEGOTIATION, LOGIN, READY, CLOSED }
@@ -146,11 +140,11 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
      * {@code serverFailed} within the endpoint's connect timeout.
      */
     public static ServerConnection connect(ServerEndpoint endpoint, Owner owner, EventLoop loop, int loopIndex,
-                                           ChannelFactory<? extends SocketChannel> channels) {
+                                           Class<? extends SocketChannel> channelClass) {
         ServerConnection server = new ServerConnection(endpoint, owner, loop, loopIndex);
         Bootstrap b = new Bootstrap()
                 .group(loop)
-                .channelFactory(channels)
+                .channel(channelClass)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, endpoint.connectTimeout().toMillis()))
@@ -301,9 +295,9 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
      * connection's backend. {@code done} runs (on this connection's loop) once PostgreSQL closed
      * the cancel connection, i.e. after it acted on the request.
      */
-    public void sendCancel(ChannelFactory<? extends SocketChannel> channels, Runnable done) {
+    public void sendCancel(Class<? extends SocketChannel> channelClass, Runnable done) {
         cancelsInFlight.incrementAndGet();
-        Bootstrap b = new Bootstrap().group(loop).channelFactory(channels)
+        Bootstrap b = new Bootstrap().group(loop).channel(channelClass)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, endpoint.connectTimeout().toMillis()))
                 .handler(new ChannelInboundHandlerAdapter() {
                     @Override
@@ -641,15 +635,6 @@ public final class ServerConnection extends ChannelInboundHandlerAdapter {
             l.serverWritabilityChanged(this, ctx.channel().isWritable());
         }
         ctx.fireChannelWritabilityChanged();
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IoUringBufferRingExhaustedEvent) {
-            owner.receiveRingEmpty(); // Netty reads this connection the plain way meanwhile
-        } else {
-            ctx.fireUserEventTriggered(evt);
-        }
     }
 
     @Override

@@ -26,7 +26,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.channel.uring.IoUringBufferRingExhaustedEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
@@ -257,15 +256,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             s.channel().config().setAutoRead(ctx.channel().isWritable());
         }
         ctx.fireChannelWritabilityChanged();
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IoUringBufferRingExhaustedEvent) {
-            traffic.receiveRingEmpty(); // Netty reads this connection the plain way meanwhile
-        } else {
-            ctx.fireUserEventTriggered(evt);
-        }
     }
 
     @Override
@@ -1918,7 +1908,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     void cancelRequested() {
         ServerConnection s = server;
         if (s != null && !tracker.isEmpty()) {
-            s.sendCancel(pool.channels(), () -> {
+            s.sendCancel(pool.channelClass(), () -> {
             });
         }
     }

@@ -76,7 +76,7 @@ public final class ProxyServer implements AutoCloseable {
         this.queryStats = new QueryStats(config.stats().maxFingerprints(), System::nanoTime);
         this.clientSsl = clientSslContext(config.clientTls());
         this.classifier = new Classifier(config.admission().rules(), config.admission().defaultPriority());
-        this.pools = new Pools(config, group, transport.channels(), serverSslContext(config.serverTls()), traffic);
+        this.pools = new Pools(config, group, transport.channelClass(), serverSslContext(config.serverTls()), traffic);
     }
 
     /** The network transport the event loops run on. */
@@ -110,7 +110,6 @@ public final class ProxyServer implements AutoCloseable {
                         ch.pipeline().addLast("session", new ClientSession(ProxyServer.this));
                     }
                 });
-        transport.configureChildren(b);
         var address = new InetSocketAddress(config.listen().host(), config.listen().port());
         var f = b.bind(address).await();
         if (!f.isSuccess()) {

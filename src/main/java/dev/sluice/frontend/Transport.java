@@ -1,8 +1,6 @@
 package dev.sluice.frontend;
 
 import dev.sluice.config.SluiceConfig.IoTransport;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.ChannelFactory;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -14,11 +12,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
-import io.netty.channel.uring.IoUringAdaptiveBufferRingAllocator;
-import io.netty.channel.uring.IoUringBufferRingConfig;
-import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import org.slf4j.LoggerFactory;
@@ -31,29 +25,13 @@ import org.slf4j.LoggerFactory;
  * client wakes for one answer at a time. io_uring submits the round's writes in one call and the
  * woken clients find all their answers ready (bench/README.md has the figures).
  *
- * <p>On io_uring each event loop also registers a ring of receive buffers with the kernel, and
- * every connection keeps one multishot receive armed on it: data then arrives with its
- * completion, where a plain read needs a poll to complete first and a receive submitted after
- * it, one more round of the loop per message (bench/README.md has the figures).
- * {@code -Dsluice.iouring.bufferRing=false} turns it off.
- *
  * @param name               as logged and shown in SHOW CONFIG ({@code io_uring}, {@code epoll}, {@code nio})
  * @param handlers           the event loops' I/O handler
  * @param serverChannelClass the listening socket
- * @param channels           makes the connections to PostgreSQL
- * @param bufferRing         whether connections receive into the loops' buffer ring (io_uring only)
+ * @param channelClass       client and server connections
  */
 public record Transport(String name, IoHandlerFactory handlers, Class<? extends ServerSocketChannel> serverChannelClass,
-                        ChannelFactory<? extends SocketChannel> channels, boolean bufferRing) {
-
-    /** The id the event loops' buffer ring is registered under. */
-    private static final short BUFFER_GROUP = 1;
-    /**
-     * Buffers in each loop's ring, a power of two: how many receives can complete in one round
-     * of the loop before a connection finds the ring empty and reads the plain way until the
-     * loop has handed buffers back ({@code -Dsluice.iouring.bufferRingSize}).
-     */
-    private static final int DEFAULT_BUFFER_RING_SIZE = 512;
+                        Class<? extends SocketChannel> channelClass) {
 
     /*
      * io_uring with one-shot POLLIN, not multishot (Netty's default where the kernel has it). A
@@ -95,13 +73,6 @@ public record Transport(String name, IoHandlerFactory handlers, Class<? extends 
         };
     }
 
-    /** Makes the client connections {@code b} accepts use this transport's buffer ring, if any. */
-    public void configureChildren(ServerBootstrap b) {
-        if (bufferRing) {
-            b.childOption(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, BUFFER_GROUP);
-        }
-    }
-
     /** Whether {@code t} can run on this machine ({@code auto} always can). */
     public static boolean isAvailable(IoTransport t) {
         return switch (t) {
@@ -123,39 +94,15 @@ public record Transport(String name, IoHandlerFactory handlers, Class<? extends 
                     + " (io.netty.iouring.pollAddMultishotEnabled): a server connection reset during a read"
                     + " can go unnoticed with them; prefer io_transport epoll, or leave the property unset");
         }
-        if (!useBufferRing()) {
-            return new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
-                    IoUringSocketChannel::new, false);
-        }
-        int size = Integer.getInteger("sluice.iouring.bufferRingSize", DEFAULT_BUFFER_RING_SIZE);
-        if (size < 2 || size > Short.MAX_VALUE || Integer.bitCount(size) != 1) {
-            throw new IllegalStateException("-Dsluice.iouring.bufferRingSize: " + size + " is not a power of two from 2 to 16384");
-        }
-        IoUringIoHandlerConfig config = new IoUringIoHandlerConfig().setBufferRingConfig(IoUringBufferRingConfig.builder()
-                .bufferGroupId(BUFFER_GROUP)
-                .bufferRingSize((short) size)
-                .batchSize(Math.max(2, size / 8)) // Netty wants an even batch
-                .allocator(new IoUringAdaptiveBufferRingAllocator())
-                .build());
-        return new Transport("io_uring", IoUringIoHandler.newFactory(config), IoUringServerSocketChannel.class, () -> {
-            IoUringSocketChannel ch = new IoUringSocketChannel();
-            ch.config().setOption(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, BUFFER_GROUP);
-            return ch;
-        }, true);
-    }
-
-    /** Whether io_uring connections receive into a buffer ring: the kernel has it and nobody said no. */
-    private static boolean useBufferRing() {
-        return Boolean.parseBoolean(System.getProperty("sluice.iouring.bufferRing", "true"))
-                && IoUring.isRegisterBufferRingSupported() && IoUring.isRecvMultishotEnabled();
+        return new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
+                IoUringSocketChannel.class);
     }
 
     private static Transport epoll() {
-        return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel::new,
-                false);
+        return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
     }
 
     private static Transport nio() {
-        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel::new, false);
+        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
     }
 }

@@ -222,9 +222,6 @@ final class ProxyCollector implements MultiCollector {
         out.add(counter("sluice_client_sent_bytes", "Bytes sent to clients.", t.bytesToClients()));
         out.add(counter("sluice_retries", "Statements retried transparently after a serialization failure or deadlock.",
                 t.retries()));
-        out.add(counter("sluice_io_receive_ring_empty",
-                "Reads that found the event loop's io_uring receive buffer ring empty and fell back to a plain read.",
-                t.receiveRingEmpties()));
         out.add(counter("sluice_client_logins", "Clients that logged in to Sluice.", t.clientLogins()));
         out.add(counter("sluice_server_logins", "Server connections that logged in to PostgreSQL.", t.serverLogins()));
         CounterSnapshot.Builder admitted = CounterSnapshot.builder().name("sluice_admission_admitted")

@@ -14,7 +14,6 @@ import dev.sluice.config.SluiceConfig.PoolMode;
 import dev.sluice.protocol.SqlState;
 import dev.sluice.stats.Traffic;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import java.util.ArrayDeque;
@@ -62,7 +61,7 @@ public final class Pool implements ServerConnection.Owner {
     private volatile PoolConfig config;
     private volatile AdmissionConfig admission;
     private volatile TokenBucket rateLimit;
-    private final ChannelFactory<? extends SocketChannel> channels;
+    private final Class<? extends SocketChannel> channelClass;
     private final LoopIndex loops;
     private final Traffic traffic;
 
@@ -91,7 +90,7 @@ public final class Pool implements ServerConnection.Owner {
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     Pool(String database, String user, ServerEndpoint endpoint, PoolMode mode, int size, PoolConfig config,
-         AdmissionConfig admission, Upstream upstream, TokenBucket rateLimit, ChannelFactory<? extends SocketChannel> channels,
+         AdmissionConfig admission, Upstream upstream, TokenBucket rateLimit, Class<? extends SocketChannel> channelClass,
          LoopIndex loops, Traffic traffic) {
         this.traffic = traffic;
         this.name = database + "/" + user;
@@ -104,7 +103,7 @@ public final class Pool implements ServerConnection.Owner {
         this.admission = admission;
         this.upstream = upstream;
         this.rateLimit = rateLimit;
-        this.channels = channels;
+        this.channelClass = channelClass;
         this.loops = loops;
         this.idle = new ArrayDeque[loops.size()];
         for (int i = 0; i < idle.length; i++) {
@@ -140,8 +139,8 @@ public final class Pool implements ServerConnection.Owner {
         return endpoint;
     }
 
-    public ChannelFactory<? extends SocketChannel> channels() {
-        return channels;
+    public Class<? extends SocketChannel> channelClass() {
+        return channelClass;
     }
 
     /**
@@ -459,7 +458,7 @@ public final class Pool implements ServerConnection.Owner {
     }
 
     private void openConnection(EventLoop loop) {
-        all.add(ServerConnection.connect(endpoint, this, loop, loops.index(loop), channels));
+        all.add(ServerConnection.connect(endpoint, this, loop, loops.index(loop), channelClass));
     }
 
     /**
@@ -651,11 +650,6 @@ public final class Pool implements ServerConnection.Owner {
         if (next != null) {
             openConnection(next);
         }
-    }
-
-    @Override
-    public void receiveRingEmpty() {
-        traffic.receiveRingEmpty();
     }
 
     @Override

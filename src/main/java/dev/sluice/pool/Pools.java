@@ -10,7 +10,6 @@ import dev.sluice.config.SluiceConfig.DatabaseConfig;
 import dev.sluice.config.SluiceConfig.PoolMode;
 import dev.sluice.stats.Traffic;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
@@ -35,7 +34,7 @@ public final class Pools implements AutoCloseable {
     /** Replaced by {@link #reconfigure}; read once per lookup. */
     private volatile SluiceConfig config;
     private final EventLoopGroup group;
-    private final ChannelFactory<? extends SocketChannel> channels;
+    private final Class<? extends SocketChannel> channelClass;
     private final SslContext serverSsl;
     private final LoopIndex loops;
     private final ConcurrentHashMap<String, Pool> pools = new ConcurrentHashMap<>();
@@ -47,12 +46,12 @@ public final class Pools implements AutoCloseable {
     private final Set<String> pausedDatabases = ConcurrentHashMap.newKeySet();
     private volatile boolean pausedAll;
 
-    public Pools(SluiceConfig config, EventLoopGroup group, ChannelFactory<? extends SocketChannel> channels,
+    public Pools(SluiceConfig config, EventLoopGroup group, Class<? extends SocketChannel> channelClass,
                  SslContext serverSsl, Traffic traffic) {
         this.config = config;
         this.traffic = traffic;
         this.group = group;
-        this.channels = channels;
+        this.channelClass = channelClass;
         this.serverSsl = serverSsl;
         this.loops = new LoopIndex(group);
         this.rateLimit = rateLimit(config.admission());
@@ -186,7 +185,7 @@ public final class Pools implements AutoCloseable {
         Upstream upstream = upstreams.computeIfAbsent(db.host() + ":" + db.port(),
                 label -> new Upstream(label, config.admission(), upstreamLimit(config, label), Ticker.system()));
         return new Pool(db.name(), clientUser, endpoint, mode, size, config.pool(), config.admission(),
-                upstream, rateLimit, channels, loops, traffic);
+                upstream, rateLimit, channelClass, loops, traffic);
     }
 
     /** Where and how a pool of {@code db} for {@code clientUser} logs in to PostgreSQL. */
@@ -280,10 +279,10 @@ public final class Pools implements AutoCloseable {
      * before it stops the event loops.
      */
     public List<Channel> closeAll() {
-        List<Channel> closing = new ArrayList<>();
+        List<Channel> channels = new ArrayList<>();
         for (Pool p : pools.values()) {
-            closing.addAll(p.closeAll());
+            channels.addAll(p.closeAll());
         }
-        return closing;
+        return channels;
     }
 }

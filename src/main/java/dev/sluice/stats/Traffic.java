@@ -21,7 +21,6 @@ public final class Traffic {
     private final LongAdder queries = new LongAdder();
     private final LongAdder transactions = new LongAdder();
     private final LongAdder retries = new LongAdder();
-    private final LongAdder receiveRingEmpty = new LongAdder();
     private final LongAdder clientLogins = new LongAdder();
     private final LongAdder serverLogins = new LongAdder();
     private final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
@@ -65,11 +64,6 @@ public final class Traffic {
     /** A statement was retried transparently. */
     public void retry() {
         retries.increment();
-    }
-
-    /** A connection found its event loop's io_uring receive buffer ring empty (see Transport). */
-    public void receiveRingEmpty() {
-        receiveRingEmpty.increment();
     }
 
     /** A client logged in (authenticated). */
@@ -124,10 +118,6 @@ public final class Traffic {
 
     public long retries() {
         return retries.sum();
-    }
-
-    public long receiveRingEmpties() {
-        return receiveRingEmpty.sum();
     }
 
     public long clientLogins() {

@@ -110,7 +110,6 @@ class MetricsIT {
                 .containsEntry("sluice_client_received_bytes_total", "counter")
                 .containsEntry("sluice_client_sent_bytes_total", "counter")
                 .containsEntry("sluice_retries_total", "counter")
-                .containsEntry("sluice_io_receive_ring_empty_total", "counter")
                 .containsEntry("sluice_server_logins_total", "counter")
                 .containsEntry("sluice_query_duration_seconds", "histogram")
                 .containsEntry("sluice_admission_wait_seconds", "histogram")
