@@ -297,8 +297,13 @@ public final class Pool implements ServerConnection.Owner {
      * {@code admission.reserved_connections} of the pool are for {@code high} and {@code critical}.
      */
     private boolean mayLend(Priority priority) {
-        int reserved = admission.reservedConnections();
+        int reserved = reserved();
         return reserved == 0 || priority.compareTo(Priority.HIGH) <= 0 || leased.get() < size - reserved;
+    }
+
+    /** Of the pool's size, the connections only {@code high} and {@code critical} may take. */
+    private int reserved() {
+        return Math.min(admission.reservedConnections(), size);
     }
 
     /** Marks {@code s} as lent to a client of {@code shareKey}; lock held. */
@@ -311,7 +316,7 @@ public final class Pool implements ServerConnection.Owner {
 
     /** The waiter to serve next: by class and age, among those their fair share allows; lock held. */
     private Waiter pollLocked() {
-        Waiter w = shares || admission.reservedConnections() > 0
+        Waiter w = shares || reserved() > 0
                 ? waiters.poll(x -> mayLend(x.priority) && upstream.mayTake(x.shareKey)) : waiters.poll();
         if (w != null) {
             upstream.waiting(w.shareKey, -1);
@@ -947,7 +952,7 @@ public final class Pool implements ServerConnection.Owner {
     public Snapshot snapshot() {
         lock.lock();
         try {
-            return new Snapshot(name, mode, size, Math.min(admission.reservedConnections(), size), total, idleCount,
+            return new Snapshot(name, mode, size, reserved(), total, idleCount,
                     leased.get(), waiters.size(), waiters.sizes(), paused, waiters.oldestWaitNanos());
         } finally {
             lock.unlock();
