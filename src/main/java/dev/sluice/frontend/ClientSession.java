@@ -33,9 +33,11 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -158,6 +160,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private String paramsKey;
     private int paramsKeyVersion;
     private boolean dirty;
+    /** Names of this client's prepared statements whose text calls set_config; null while none. */
+    private Set<String> configSetters;
     private boolean fatalForwarded;
     private boolean shuttingDown;
     private ScheduledFuture<?> idleInTransactionTimer;
@@ -178,6 +182,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private boolean consoleBusy;
     /** Console: an unsupported extended-protocol message was refused; skip to Sync. */
     private boolean consoleSkipToSync;
+    /**
+     * The server is in copy-in for this client and the client has not sent its CopyDone or
+     * CopyFail yet: PostgreSQL ignores the Syncs it sends meanwhile, so they are not tracked.
+     */
+    private boolean copyInSyncsIgnored;
 
     ClientSession(ProxyServer proxy) {
         this.proxy = proxy;
@@ -864,11 +873,20 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         pass = close(b, start, size);
                     }
                     case SYNC -> {
-                        tracker.add(RequestTracker.SYNC);
+                        if (!copyInSyncsIgnored) {
+                            tracker.add(RequestTracker.SYNC);
+                        }
                         extState = extState == 1 && retryExecute != null && extParsed ? 2 : -1;
                     }
+                    case COPY_DONE, COPY_FAIL -> {
+                        if (copyInSyncsIgnored) {
+                            copyInSyncsIgnored = false;
+                        } else {
+                            tracker.add(RequestTracker.COPY_END);
+                        }
+                    }
                     default -> {
-                        // Flush, CopyData, CopyDone, CopyFail: no answer of their own
+                        // Flush, CopyData: no answer of their own
                     }
                 }
                 if (pass) {
@@ -965,9 +983,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private boolean parse(ByteBuf b, int start, int size) {
         int end = start + size;
         int nameEnd = Messages.skipCstring(b, start + 5, end);
-        if (transactionMode && !pinned) {
-            noteSessionState(b, start, size);
-        }
+        boolean setsConfig = transactionMode && !pinned && noteSessionState(b, start, size);
         boolean unnamed = nameEnd == start + 6;
         // the name is decoded only for what looks it up: statistics, or renaming (transaction mode)
         String clientName = unnamed || timer == null && !transactionMode ? ""
@@ -982,6 +998,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
         StatementKey key = StatementKey.of(b, nameEnd, end - nameEnd);
         statements.put(clientName, key);
+        if (setsConfig) {
+            if (configSetters == null) {
+                configSetters = new HashSet<>();
+            }
+            configSetters.add(clientName);
+        } else if (configSetters != null) {
+            configSetters.remove(clientName);
+        }
         if (server.statements().get(key) != null) {
             tracker.add(RequestTracker.SYNTHETIC_PARSE_COMPLETE);
         } else {
@@ -1026,6 +1050,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             tracker.add(RequestTracker.BIND);
             return true;
         }
+        if (configSetters != null && configSetters.contains(stmtName)) {
+            dirty = true; // it changes settings each time it runs, not only when it was prepared
+        }
         String name = ensurePrepared(key);
         byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
         int portalLen = portalEnd - start - 5;
@@ -1069,7 +1096,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             return true;
         }
         // the server-side statement stays cached for other clients; this client forgets its name
-        statements.remove(Messages.cstringAt(b, start + 6, start + size));
+        String closed = Messages.cstringAt(b, start + 6, start + size);
+        statements.remove(closed);
+        if (configSetters != null) {
+            configSetters.remove(closed);
+        }
         tracker.add(RequestTracker.SYNTHETIC_CLOSE_COMPLETE);
         return false;
     }
@@ -1078,16 +1109,20 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      * Session state a statement's text reveals that no CommandComplete tag shows: a session-level
      * advisory lock (pg_[try_]advisory_lock[_shared]) pins the client; {@code set_config(..)}
      * changes settings like SET, so the connection is reset before reuse. A textual check, so a
-     * mention in a comment or string counts too (erring on the safe side).
+     * mention in a comment or string counts too (erring on the safe side), in any letter case.
+     *
+     * @return whether the text calls set_config
      */
-    private void noteSessionState(ByteBuf b, int start, int size) {
+    private boolean noteSessionState(ByteBuf b, int start, int size) {
+        boolean setsConfig = false;
         // both words contain '_': look for it and compare the whole word only there
         int end = start + size;
         for (int i = b.indexOf(start + 5, end, (byte) '_'); i >= 0; i = b.indexOf(i + 1, end, (byte) '_')) {
-            if (!pinned && i - 8 >= start && i + 5 <= end && matches(b, i - 8, ADVISORY_LOCK)) {
+            if (!pinned && i - 8 >= start && i + 5 <= end && matchesFolded(b, i - 8, ADVISORY_LOCK)) {
                 pin("a session advisory lock");
-            } else if (i - 3 >= start && i + 7 <= end && matches(b, i - 3, SET_CONFIG)) {
+            } else if (i - 3 >= start && i + 7 <= end && matchesFolded(b, i - 3, SET_CONFIG)) {
                 dirty = true;
+                setsConfig = true;
             }
         }
         // temporary objects made by statements whose tag does not say so (CREATE TEMP TABLE AS,
@@ -1096,12 +1131,19 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             for (int i = b.indexOf(start + 8, end - 1, p); !pinned && i >= 0; i = b.indexOf(i + 1, end - 1, p)) {
                 int t = i - 3; // candidate start of "temp"
                 if ((b.getByte(t) | 0x20) == 't' && (b.getByte(t + 1) | 0x20) == 'e' && (b.getByte(t + 2) | 0x20) == 'm'
-                        && !isWordByte(b.getByte(t - 1))
-                        && (!isWordByte(b.getByte(i + 1)) || endsTemporary(b, i + 1, end))) {
+                        && (!isWordByte(b.getByte(t - 1)) || isPgTemp(b, t, start))
+                        && (!isWordByte(b.getByte(i + 1)) || endsTemporary(b, i + 1, end) || isPgTemp(b, t, start))) {
                     pin("a temporary object");
                 }
             }
         }
+        return setsConfig;
+    }
+
+    /** Whether the {@code temp} at {@code t} ends the word {@code pg_temp} (the temporary schema, pg_temp_N too). */
+    private static boolean isPgTemp(ByteBuf b, int t, int start) {
+        return t - 3 >= start + 5 && b.getByte(t - 1) == '_' && (b.getByte(t - 2) | 0x20) == 'g'
+                && (b.getByte(t - 3) | 0x20) == 'p' && (t - 3 == start + 5 || !isWordByte(b.getByte(t - 4)));
     }
 
     private static final byte[] TEMP_P = {'p', 'P'};
@@ -1123,9 +1165,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c < 0;
     }
 
-    private static boolean matches(ByteBuf b, int at, byte[] word) {
+    /** Whether {@code word} (lower case) is at {@code at}, ASCII letters in any case. */
+    private static boolean matchesFolded(ByteBuf b, int at, byte[] word) {
         for (int j = 0; j < word.length; j++) {
-            if (b.getByte(at + j) != word[j]) {
+            byte c = b.getByte(at + j);
+            if (c >= 'A' && c <= 'Z') {
+                c += 'a' - 'A';
+            }
+            if (c != word[j]) {
                 return false;
             }
         }
@@ -1232,6 +1279,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     }
                 }
                 case ERROR_RESPONSE -> {
+                    if (head == RequestTracker.EXECUTE || head == RequestTracker.QUERY) {
+                        // a copy-in that fails ends there: PostgreSQL answers the Syncs after it
+                        copyInSyncsIgnored = false;
+                    }
                     if (head == RequestTracker.EXECUTE && extRetryable(b, start, size)) {
                         runStart = flushServerRun(b, runStart, start);
                         tracker.pop(); // the Execute; its Sync's ReadyForQuery schedules the retry
@@ -1286,6 +1337,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         if (sampling) {
                             pool.upstream().sample(took);
                         }
+                    }
+                }
+                case COPY_IN_RESPONSE -> {
+                    if (head == RequestTracker.EXECUTE || head == RequestTracker.QUERY) {
+                        // PostgreSQL ignores the Syncs the client sent between this request and
+                        // its CopyDone or CopyFail: no ReadyForQuery will answer them
+                        copyInSyncsIgnored = !tracker.copyInStarted();
                     }
                 }
                 case PARAMETER_STATUS -> {
@@ -1820,6 +1878,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         releaseHeldRowDescription();
         boolean nothingInFlight = tracker.isEmpty() && !fromServer.isReadable() && s.transactionStatus == 'I';
         tracker.clear();
+        copyInSyncsIgnored = false;
         requestStartNanos = 0;
         if (timer != null) {
             timer.clear();
@@ -1896,6 +1955,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
         fromServer.release();
         tracker.clear();
+        copyInSyncsIgnored = false;
         requestStartNanos = 0;
         if (timer != null) {
             timer.clear();

@@ -29,6 +29,12 @@ final class RequestTracker {
     static final byte SYNTHETIC_CLOSE_COMPLETE = 12;
     /** A Bind Sluice sent again to retry an Execute: its BindComplete is swallowed. */
     static final byte INJECTED_BIND = 13;
+    /**
+     * Where the client's CopyDone or CopyFail stands among its requests. Not a request: the
+     * server answers nothing to it, and it leaves the tracker when it reaches the head. It marks
+     * where a copy-in ends, because PostgreSQL ignores the Syncs a client sends before that.
+     */
+    static final byte COPY_END = 14;
 
     private byte[] kinds = new byte[16];
     private Object[] payloads = new Object[16];
@@ -40,6 +46,9 @@ final class RequestTracker {
     }
 
     void add(byte kind, Object payload) {
+        if (kind == COPY_END && size == 0) {
+            return; // nothing outstanding for it to mark
+        }
         if (size == kinds.length) {
             grow();
         }
@@ -75,7 +84,43 @@ final class RequestTracker {
         payloads[head] = null;
         head = (head + 1) & (kinds.length - 1);
         size--;
+        while (size > 0 && kinds[head] == COPY_END) {
+            head = (head + 1) & (kinds.length - 1);
+            size--;
+        }
         return k;
+    }
+
+    /**
+     * The server started a copy-in for the request at the head: forgets the Syncs queued after it
+     * up to the client's CopyDone or CopyFail, which PostgreSQL ignores in copy-in mode (it
+     * answers them with nothing).
+     *
+     * @return whether the client's CopyDone or CopyFail is already queued; if not, its Syncs are
+     *         ignored until it comes
+     */
+    boolean copyInStarted() {
+        int kept = 1;
+        boolean ended = false;
+        for (int n = 1; n < size; n++) {
+            int i = (head + n) & (kinds.length - 1);
+            byte k = kinds[i];
+            if (k == COPY_END) {
+                ended = true;
+            }
+            if (k == SYNC && !ended) {
+                continue;
+            }
+            int to = (head + kept) & (kinds.length - 1);
+            kinds[to] = k;
+            payloads[to] = payloads[i];
+            kept++;
+        }
+        for (int n = kept; n < size; n++) {
+            payloads[(head + n) & (kinds.length - 1)] = null;
+        }
+        size = kept;
+        return ended;
     }
 
     /** Whether a Sync is queued, i.e. an extended-protocol error would stop skipping at it. */
@@ -91,7 +136,8 @@ final class RequestTracker {
     /** Whether everything outstanding was sent by Sluice itself (e.g. the parameters it re-applies). */
     boolean onlyInjected() {
         for (int n = 0; n < size; n++) {
-            if (!isInjected(kinds[(head + n) & (kinds.length - 1)])) {
+            byte k = kinds[(head + n) & (kinds.length - 1)];
+            if (!isInjected(k) && k != COPY_END) {
                 return false;
             }
         }

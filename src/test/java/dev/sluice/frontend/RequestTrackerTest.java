@@ -180,4 +180,51 @@ class RequestTrackerTest {
         t.add(RequestTracker.QUERY);
         assertThat(t.onlyInjected()).isFalse();
     }
+
+    @Test
+    void copyInStarted_dropsTheSyncsSentBeforeTheCopyEnd_only() {
+        tracker.add(RequestTracker.EXECUTE, "copy");
+        tracker.add(RequestTracker.SYNC);
+        tracker.add(RequestTracker.SYNC);
+        tracker.add(RequestTracker.COPY_END);
+        tracker.add(RequestTracker.SYNC);
+        tracker.add(RequestTracker.QUERY);
+
+        assertThat(tracker.copyInStarted()).as("the copy end was already sent").isTrue();
+
+        assertThat(tracker.peekPayload()).isEqualTo("copy");
+        assertThat(tracker.pop()).isEqualTo(RequestTracker.EXECUTE);
+        // the marker leaves with the request before it: nothing answers it
+        assertThat(tracker.peek()).isEqualTo(RequestTracker.SYNC);
+        assertThat(tracker.size()).isEqualTo(2);
+        assertThat(tracker.pop()).isEqualTo(RequestTracker.SYNC);
+        assertThat(tracker.pop()).isEqualTo(RequestTracker.QUERY);
+        assertThat(tracker.isEmpty()).isTrue();
+    }
+
+    @Test
+    void copyInStarted_withoutTheCopyEndYet_dropsEverySyncAfterTheHead() {
+        tracker.add(RequestTracker.PARSE);
+        tracker.pop();
+        tracker.add(RequestTracker.EXECUTE);
+        tracker.add(RequestTracker.SYNC);
+
+        assertThat(tracker.copyInStarted()).isFalse();
+
+        assertThat(tracker.size()).isEqualTo(1);
+        assertThat(tracker.pop()).isEqualTo(RequestTracker.EXECUTE);
+        assertThat(tracker.isEmpty()).isTrue();
+    }
+
+    @Test
+    void copyEnd_withNothingOutstanding_isNotKept_andNeverCountsAsARequest() {
+        tracker.add(RequestTracker.COPY_END);
+        assertThat(tracker.isEmpty()).isTrue();
+
+        tracker.add(RequestTracker.INJECTED_QUERY);
+        tracker.add(RequestTracker.COPY_END);
+        assertThat(tracker.onlyInjected()).isTrue();
+        assertThat(tracker.pop()).isEqualTo(RequestTracker.INJECTED_QUERY);
+        assertThat(tracker.isEmpty()).isTrue();
+    }
 }

@@ -35,11 +35,14 @@ class SessionIsolationIT {
 
     private static ProxyServer shared;
     private static ProxyServer two;
+    /** Two connections on one event loop: a client that is not pinned meets the other's backend. */
+    private static ProxyServer twoOneLoop;
 
     @BeforeAll
     static void startSluice() throws Exception {
         shared = ProxyServer.start(TestConfig.builder().poolSize(1).build());
         two = ProxyServer.start(TestConfig.builder().poolSize(2).build());
+        twoOneLoop = ProxyServer.start(TestConfig.builder().poolSize(2).ioThreads(1).build());
     }
 
     @AfterAll
@@ -49,6 +52,9 @@ class SessionIsolationIT {
         }
         if (two != null) {
             two.close();
+        }
+        if (twoOneLoop != null) {
+            twoOneLoop.close();
         }
     }
 
@@ -85,6 +91,77 @@ class SessionIsolationIT {
             assertThat(scalarInt(b, "SELECT pg_backend_pid()")).as("same server connection").isEqualTo(pid);
             assertThat(scalar(b, "SHOW statement_timeout")).isEqualTo("0");
         }
+    }
+
+    @Test
+    void setConfig_inAnyCase_andRunAgainFromAPreparedStatement_isReset() throws Exception {
+        try (Connection a = ProxyClients.connect(shared, props("prepareThreshold", "1"));
+             Connection b = ProxyClients.connect(shared)) {
+            int pid = scalarInt(a, "SELECT pg_backend_pid()");
+            assertThat(scalar(a, "SELECT SET_CONFIG('statement_timeout', '3457ms', false)")).isEqualTo("3457ms");
+            assertThat(scalarInt(b, "SELECT pg_backend_pid()")).as("same server connection").isEqualTo(pid);
+            assertThat(scalar(b, "SHOW statement_timeout")).isEqualTo("0");
+            // a server-prepared statement: its text is seen once, at Parse; later runs are Bind/Execute only
+            try (PreparedStatement ps = a.prepareStatement("SELECT set_config('work_mem', ?, false)")) {
+                for (String v : List.of("7777kB", "6666kB", "5555kB")) {
+                    ps.setString(1, v);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertThat(rs.next()).isTrue();
+                        assertThat(rs.getString(1)).isEqualTo(v);
+                    }
+                    assertThat(scalar(b, "SHOW work_mem")).as("after " + v).isEqualTo("4MB");
+                }
+            }
+        }
+    }
+
+    @Test
+    void advisoryLock_inUpperCase_pinsTheClient() throws Exception {
+        try (WireClient a = wireClient(twoOneLoop); WireClient b = wireClient(twoOneLoop)) {
+            assertThat(types(a.simpleQuery("SELECT PG_ADVISORY_LOCK(4343)"))).containsExactly('T', 'D', 'C', 'Z');
+            for (int i = 0; i < 3; i++) {
+                assertThat(firstValue(b.simpleQuery("SELECT pg_try_advisory_xact_lock(4343)"))).isEqualTo("f");
+            }
+            assertThat(firstValue(a.simpleQuery("SELECT Pg_Advisory_Unlock(4343)"))).isEqualTo("t");
+            assertThat(firstValue(b.simpleQuery("SELECT pg_try_advisory_xact_lock(4343)"))).isEqualTo("t");
+        }
+    }
+
+    @Test
+    void temporaryObjectsNamedThroughPgTemp_pinTheClient() throws Exception {
+        try (WireClient a = wireClient(twoOneLoop); WireClient b = wireClient(twoOneLoop)) {
+            // the tags are SELECT 1 and CREATE FUNCTION: only the schema name shows they are temporary
+            assertThat(types(a.simpleQuery("CREATE TABLE pg_temp.session_pgtemp AS SELECT 1 AS x"))).containsExactly('C', 'Z');
+            assertThat(types(a.simpleQuery("CREATE FUNCTION PG_TEMP.session_pgtemp_f() RETURNS int LANGUAGE sql AS 'SELECT 5'")))
+                    .containsExactly('C', 'Z');
+            for (int i = 0; i < 3; i++) {
+                assertThat(firstValue(b.simpleQuery("SELECT to_regclass('pg_temp.session_pgtemp')::text"))).isNull();
+                assertThat(firstValue(b.simpleQuery("SELECT count(*) FROM pg_proc WHERE proname = 'session_pgtemp_f'"
+                        + " AND pronamespace = pg_my_temp_schema()"))).isEqualTo("0");
+                assertThat(firstValue(a.simpleQuery("SELECT x FROM pg_temp.session_pgtemp"))).isEqualTo("1");
+                assertThat(firstValue(a.simpleQuery("SELECT pg_temp.session_pgtemp_f()"))).isEqualTo("5");
+            }
+        }
+    }
+
+    private static WireClient wireClient(ProxyServer proxy) throws Exception {
+        WireClient c = WireClient.connect("127.0.0.1", proxy.port(), java.time.Duration.ofSeconds(20));
+        c.login(TestPostgres.APP_USER, TestPostgres.APP_PASSWORD, TestPostgres.DATABASE);
+        return c;
+    }
+
+    private static List<Character> types(List<WireClient.Message> messages) {
+        return messages.stream().map(WireClient.Message::type).toList();
+    }
+
+    /** The first column of the first DataRow, null for SQL NULL. */
+    private static String firstValue(List<WireClient.Message> messages) {
+        WireClient.Message row = messages.stream().filter(m -> m.type() == 'D').findFirst()
+                .orElseThrow(() -> new AssertionError("no row in " + messages));
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(row.body());
+        buf.getShort();
+        int len = buf.getInt();
+        return len < 0 ? null : new String(row.body(), buf.position(), len, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Test
