@@ -162,6 +162,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private boolean dirty;
     /** Names of this client's prepared statements whose text calls set_config; null while none. */
     private Set<String> configSetters;
+    /** Syncs sent on the current server connection: numbers the exchanges a Parse may be skipped in. */
+    private int syncsSent;
+    /**
+     * Server statement names Sluice sent a Parse for and PostgreSQL has not answered yet, with the
+     * {@link #syncsSent} of that Parse's exchange; null while none. An error earlier in that
+     * exchange makes PostgreSQL skip the Parse, so a later exchange must not count on it.
+     */
+    private Map<String, Integer> parsesInFlight;
     private boolean fatalForwarded;
     private boolean shuttingDown;
     private ScheduledFuture<?> idleInTransactionTimer;
@@ -804,6 +812,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                             channel.writeAndFlush(Messages.readyForQuery(channel.alloc(), (byte) 'I'));
                         } else {
                             tracker.add(RequestTracker.SYNC);
+                            syncsSent++;
                             outToServer.add(b.retainedSlice(start, size));
                         }
                     }
@@ -875,6 +884,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     case SYNC -> {
                         if (!copyInSyncsIgnored) {
                             tracker.add(RequestTracker.SYNC);
+                            syncsSent++;
                         }
                         extState = extState == 1 && retryExecute != null && extParsed ? 2 : -1;
                     }
@@ -996,6 +1006,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             tracker.add(RequestTracker.PARSE);
             return true;
         }
+        if (statements.containsKey(clientName)) {
+            // PostgreSQL refuses to redefine a name and skips the rest up to Sync; the statement
+            // the client has keeps working
+            tracker.add(RequestTracker.SYNTHETIC_ERROR, "prepared statement \"" + clientName + "\" already exists");
+            skipToSync = true;
+            return false;
+        }
         StatementKey key = StatementKey.of(b, nameEnd, end - nameEnd);
         statements.put(clientName, key);
         if (setsConfig) {
@@ -1006,10 +1023,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         } else if (configSetters != null) {
             configSetters.remove(clientName);
         }
-        if (server.statements().get(key) != null) {
-            tracker.add(RequestTracker.SYNTHETIC_PARSE_COMPLETE);
+        String onServer = server.statements().get(key);
+        if (onServer == null) {
+            prepareOnServer(key, RequestTracker.PARSE, clientName);
+        } else if (parsedInEarlierExchange(onServer)) {
+            prepareAgain(key, onServer, RequestTracker.PARSE, clientName);
         } else {
-            prepareOnServer(key, RequestTracker.PARSE);
+            tracker.add(RequestTracker.SYNTHETIC_PARSE_COMPLETE, new Prepared(key, onServer, clientName));
         }
         return false;
     }
@@ -1017,16 +1037,48 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     /** The server name of {@code key}, preparing it first on this server connection if needed. */
     private String ensurePrepared(StatementKey key) {
         String name = server.statements().get(key);
-        return name != null ? name : prepareOnServer(key, RequestTracker.INJECTED_PARSE);
+        if (name == null) {
+            return prepareOnServer(key, RequestTracker.INJECTED_PARSE, null);
+        }
+        if (parsedInEarlierExchange(name)) {
+            prepareAgain(key, name, RequestTracker.INJECTED_PARSE, null);
+        }
+        return name;
     }
 
-    private String prepareOnServer(StatementKey key, byte kind) {
+    /** Whether {@code name}'s Parse went out in an exchange whose answer has not come yet. */
+    private boolean parsedInEarlierExchange(String name) {
+        Integer exchange = parsesInFlight == null ? null : parsesInFlight.get(name);
+        return exchange != null && exchange < syncsSent;
+    }
+
+    /**
+     * Prepares {@code name} again in this exchange: an error earlier in the exchange its Parse went
+     * out in may make PostgreSQL skip it. Closing a statement that does not exist is no error, so
+     * Close and Parse work whether or not the first Parse ran.
+     */
+    private void prepareAgain(StatementKey key, String name, byte kind, String clientName) {
+        rewritten.add(Messages.close(channel.alloc(), (byte) 'S', name));
+        tracker.add(RequestTracker.INJECTED_CLOSE);
+        ByteBuf p = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 16 + key.bodyLength());
+        Messages.cstring(p, name);
+        key.writeBody(p);
+        rewritten.add(Messages.finish(p, 0));
+        tracker.add(kind, new Prepared(key, name, clientName, syncsSent));
+        parsesInFlight.put(name, syncsSent);
+    }
+
+    private String prepareOnServer(StatementKey key, byte kind, String clientName) {
         String name = server.statements().add(key);
         ByteBuf p = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 16 + key.bodyLength());
         Messages.cstring(p, name);
         key.writeBody(p);
         rewritten.add(Messages.finish(p, 0));
-        tracker.add(kind, new Prepared(key, name));
+        tracker.add(kind, new Prepared(key, name, clientName, syncsSent));
+        if (parsesInFlight == null) {
+            parsesInFlight = new HashMap<>();
+        }
+        parsesInFlight.put(name, syncsSent);
         String evicted = server.statements().evictOne();
         if (evicted != null) {
             rewritten.add(Messages.close(channel.alloc(), (byte) 'S', evicted));
@@ -1097,11 +1149,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
         // the server-side statement stays cached for other clients; this client forgets its name
         String closed = Messages.cstringAt(b, start + 6, start + size);
-        statements.remove(closed);
-        if (configSetters != null) {
-            configSetters.remove(closed);
-        }
-        tracker.add(RequestTracker.SYNTHETIC_CLOSE_COMPLETE);
+        StatementKey was = statements.remove(closed);
+        boolean setsConfig = configSetters != null && configSetters.remove(closed);
+        // kept so that the name comes back if PostgreSQL skips this Close after an earlier error
+        tracker.add(RequestTracker.SYNTHETIC_CLOSE_COMPLETE, was == null ? null : new ClosedName(closed, was, setsConfig));
         return false;
     }
 
@@ -1241,6 +1292,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 case PARSE_COMPLETE, BIND_COMPLETE, CLOSE_COMPLETE, NO_DATA, PORTAL_SUSPENDED -> {
                     if (timer != null && head == RequestTracker.EXECUTE) {
                         statementDone(-1, null); // a portal suspended: this Execute's share is done
+                    }
+                    if (type == BackendType.PARSE_COMPLETE && tracker.peekPayload() instanceof Prepared p) {
+                        settled(p);
                     }
                     pass = !RequestTracker.isInjected(tracker.pop());
                     popped = true;
@@ -1406,10 +1460,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         byte k;
         boolean wrote = false;
         while ((k = tracker.peek()) != 0 && RequestTracker.isSynthetic(k)) {
+            Object payload = tracker.peekPayload();
             tracker.pop();
-            byte type = k == RequestTracker.SYNTHETIC_PARSE_COMPLETE
-                    ? BackendType.PARSE_COMPLETE.code() : BackendType.CLOSE_COMPLETE.code();
-            channel.write(Messages.empty(channel.alloc(), type), channel.voidPromise());
+            if (k == RequestTracker.SYNTHETIC_ERROR) {
+                traffic.error(SqlState.DUPLICATE_PREPARED_STATEMENT);
+                channel.write(Messages.errorResponse(channel.alloc(), "ERROR", SqlState.DUPLICATE_PREPARED_STATEMENT,
+                        (String) payload), channel.voidPromise());
+            } else {
+                byte type = k == RequestTracker.SYNTHETIC_PARSE_COMPLETE
+                        ? BackendType.PARSE_COMPLETE.code() : BackendType.CLOSE_COMPLETE.code();
+                channel.write(Messages.empty(channel.alloc(), type), channel.voidPromise());
+            }
             wrote = true;
         }
         if (wrote) {
@@ -1432,6 +1493,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             return false; // simple query, Sync, or an asynchronous error: ReadyForQuery follows
         }
         boolean charged = false;
+        List<Object> undone = null; // the client's Parse and Close messages PostgreSQL skips
         while (!tracker.isEmpty() && tracker.peek() != RequestTracker.SYNC) {
             byte k = tracker.peek();
             Object payload = tracker.peekPayload();
@@ -1448,14 +1510,46 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     timer.drop();
                 }
             }
-            if ((k == RequestTracker.PARSE || k == RequestTracker.INJECTED_PARSE) && payload instanceof Prepared p) {
+            if (payload instanceof Prepared p && (k == RequestTracker.PARSE || k == RequestTracker.INJECTED_PARSE)) {
                 server.statements().remove(p.key(), p.name());
+                settled(p);
+            }
+            if (payload instanceof Prepared p && p.clientName() != null || payload instanceof ClosedName) {
+                if (undone == null) {
+                    undone = new ArrayList<>(2);
+                }
+                undone.add(payload);
+            }
+        }
+        if (undone != null) {
+            // what the client's names mean goes back to before the skipped messages, latest first
+            for (int i = undone.size() - 1; i >= 0; i--) {
+                if (undone.get(i) instanceof Prepared p) {
+                    if (statements.get(p.clientName()) == p.key()) {
+                        statements.remove(p.clientName());
+                        if (configSetters != null) {
+                            configSetters.remove(p.clientName());
+                        }
+                    }
+                } else if (undone.get(i) instanceof ClosedName c && !statements.containsKey(c.clientName())) {
+                    statements.put(c.clientName(), c.key());
+                    if (c.setsConfig()) {
+                        configSetters.add(c.clientName());
+                    }
+                }
             }
         }
         if (tracker.isEmpty()) {
             skipToSync = true;
         }
         return true;
+    }
+
+    /** PostgreSQL answered (or skipped) the Parse of {@code p}: later exchanges may rely on what it did. */
+    private void settled(Prepared p) {
+        if (parsesInFlight != null) {
+            parsesInFlight.remove(p.name(), p.exchange()); // unless a later Parse of it is out
+        }
     }
 
     /** The Execute at the head of the statement timer ended. */
@@ -1701,6 +1795,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         tracker.add(RequestTracker.INJECTED_BIND);
         tracker.add(RequestTracker.EXECUTE);
         tracker.add(RequestTracker.SYNC);
+        syncsSent++;
         syncOwed = true;
         sendAgainLater(Unpooled.wrappedUnmodifiableBuffer(retryBind.retainedDuplicate(), retryExecute.retainedDuplicate(),
                 Messages.empty(channel.alloc(), FrontendType.SYNC.code())));
@@ -1879,6 +1974,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         boolean nothingInFlight = tracker.isEmpty() && !fromServer.isReadable() && s.transactionStatus == 'I';
         tracker.clear();
         copyInSyncsIgnored = false;
+        parsesInFlight = null;
+        syncsSent = 0;
         requestStartNanos = 0;
         if (timer != null) {
             timer.clear();
@@ -1956,6 +2053,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         fromServer.release();
         tracker.clear();
         copyInSyncsIgnored = false;
+        parsesInFlight = null;
+        syncsSent = 0;
         requestStartNanos = 0;
         if (timer != null) {
             timer.clear();
@@ -2120,7 +2219,19 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         return channel;
     }
 
-    /** A statement Sluice prepared on a server connection, remembered until its ParseComplete. */
-    private record Prepared(StatementKey key, String name) {
+    /** A client statement name a Close removed, with what it meant. */
+    private record ClosedName(String clientName, StatementKey key, boolean setsConfig) {
+    }
+
+    /**
+     * A statement Sluice prepared on a server connection (or found there), remembered until its
+     * ParseComplete; {@code clientName} is the name the client's own Parse gave it, null for a
+     * Parse Sluice injected; {@code exchange} is the {@link #syncsSent} its Parse went out in
+     * (-1: no Parse went out).
+     */
+    private record Prepared(StatementKey key, String name, String clientName, int exchange) {
+        Prepared(StatementKey key, String name, String clientName) {
+            this(key, name, clientName, -1);
+        }
     }
 }

@@ -35,6 +35,8 @@ final class RequestTracker {
      * where a copy-in ends, because PostgreSQL ignores the Syncs a client sends before that.
      */
     static final byte COPY_END = 14;
+    /** An ErrorResponse Sluice gives itself (payload: the message), e.g. a prepared statement name already in use. */
+    static final byte SYNTHETIC_ERROR = 15;
 
     private byte[] kinds = new byte[16];
     private Object[] payloads = new Object[16];
@@ -149,7 +151,7 @@ final class RequestTracker {
     }
 
     static boolean isSynthetic(byte kind) {
-        return kind == SYNTHETIC_PARSE_COMPLETE || kind == SYNTHETIC_CLOSE_COMPLETE;
+        return kind == SYNTHETIC_PARSE_COMPLETE || kind == SYNTHETIC_CLOSE_COMPLETE || kind == SYNTHETIC_ERROR;
     }
 
     /** Extended-protocol requests: an error in one makes PostgreSQL skip the rest up to Sync. */

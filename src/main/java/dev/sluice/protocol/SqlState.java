@@ -16,6 +16,7 @@ public final class SqlState {
     public static final String INVALID_PARAMETER_VALUE = "22023";
     public static final String INSUFFICIENT_PRIVILEGE = "42501";
     public static final String SYNTAX_ERROR = "42601";
+    public static final String DUPLICATE_PREPARED_STATEMENT = "42P05";
 
     private SqlState() {
     }

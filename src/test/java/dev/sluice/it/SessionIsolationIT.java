@@ -118,12 +118,12 @@ class SessionIsolationIT {
     @Test
     void advisoryLock_inUpperCase_pinsTheClient() throws Exception {
         try (WireClient a = wireClient(twoOneLoop); WireClient b = wireClient(twoOneLoop)) {
-            assertThat(types(a.simpleQuery("SELECT PG_ADVISORY_LOCK(4343)"))).containsExactly('T', 'D', 'C', 'Z');
+            assertThat(WireClient.types(a.simpleQuery("SELECT PG_ADVISORY_LOCK(4343)"))).containsExactly('T', 'D', 'C', 'Z');
             for (int i = 0; i < 3; i++) {
-                assertThat(firstValue(b.simpleQuery("SELECT pg_try_advisory_xact_lock(4343)"))).isEqualTo("f");
+                assertThat(WireClient.firstValue(b.simpleQuery("SELECT pg_try_advisory_xact_lock(4343)"))).isEqualTo("f");
             }
-            assertThat(firstValue(a.simpleQuery("SELECT Pg_Advisory_Unlock(4343)"))).isEqualTo("t");
-            assertThat(firstValue(b.simpleQuery("SELECT pg_try_advisory_xact_lock(4343)"))).isEqualTo("t");
+            assertThat(WireClient.firstValue(a.simpleQuery("SELECT Pg_Advisory_Unlock(4343)"))).isEqualTo("t");
+            assertThat(WireClient.firstValue(b.simpleQuery("SELECT pg_try_advisory_xact_lock(4343)"))).isEqualTo("t");
         }
     }
 
@@ -131,15 +131,15 @@ class SessionIsolationIT {
     void temporaryObjectsNamedThroughPgTemp_pinTheClient() throws Exception {
         try (WireClient a = wireClient(twoOneLoop); WireClient b = wireClient(twoOneLoop)) {
             // the tags are SELECT 1 and CREATE FUNCTION: only the schema name shows they are temporary
-            assertThat(types(a.simpleQuery("CREATE TABLE pg_temp.session_pgtemp AS SELECT 1 AS x"))).containsExactly('C', 'Z');
-            assertThat(types(a.simpleQuery("CREATE FUNCTION PG_TEMP.session_pgtemp_f() RETURNS int LANGUAGE sql AS 'SELECT 5'")))
+            assertThat(WireClient.types(a.simpleQuery("CREATE TABLE pg_temp.session_pgtemp AS SELECT 1 AS x"))).containsExactly('C', 'Z');
+            assertThat(WireClient.types(a.simpleQuery("CREATE FUNCTION PG_TEMP.session_pgtemp_f() RETURNS int LANGUAGE sql AS 'SELECT 5'")))
                     .containsExactly('C', 'Z');
             for (int i = 0; i < 3; i++) {
-                assertThat(firstValue(b.simpleQuery("SELECT to_regclass('pg_temp.session_pgtemp')::text"))).isNull();
-                assertThat(firstValue(b.simpleQuery("SELECT count(*) FROM pg_proc WHERE proname = 'session_pgtemp_f'"
+                assertThat(WireClient.firstValue(b.simpleQuery("SELECT to_regclass('pg_temp.session_pgtemp')::text"))).isNull();
+                assertThat(WireClient.firstValue(b.simpleQuery("SELECT count(*) FROM pg_proc WHERE proname = 'session_pgtemp_f'"
                         + " AND pronamespace = pg_my_temp_schema()"))).isEqualTo("0");
-                assertThat(firstValue(a.simpleQuery("SELECT x FROM pg_temp.session_pgtemp"))).isEqualTo("1");
-                assertThat(firstValue(a.simpleQuery("SELECT pg_temp.session_pgtemp_f()"))).isEqualTo("5");
+                assertThat(WireClient.firstValue(a.simpleQuery("SELECT x FROM pg_temp.session_pgtemp"))).isEqualTo("1");
+                assertThat(WireClient.firstValue(a.simpleQuery("SELECT pg_temp.session_pgtemp_f()"))).isEqualTo("5");
             }
         }
     }
@@ -150,19 +150,7 @@ class SessionIsolationIT {
         return c;
     }
 
-    private static List<Character> types(List<WireClient.Message> messages) {
-        return messages.stream().map(WireClient.Message::type).toList();
-    }
 
-    /** The first column of the first DataRow, null for SQL NULL. */
-    private static String firstValue(List<WireClient.Message> messages) {
-        WireClient.Message row = messages.stream().filter(m -> m.type() == 'D').findFirst()
-                .orElseThrow(() -> new AssertionError("no row in " + messages));
-        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(row.body());
-        buf.getShort();
-        int len = buf.getInt();
-        return len < 0 ? null : new String(row.body(), buf.position(), len, java.nio.charset.StandardCharsets.UTF_8);
-    }
 
     @Test
     void tempTableAs_andSelectIntoTemp_pinTheClient() throws Exception {

@@ -56,6 +56,21 @@ public final class WireClient implements AutoCloseable {
         }
     }
 
+    /** The type bytes of {@code messages}, in order. */
+    public static List<Character> types(List<Message> messages) {
+        return messages.stream().map(Message::type).toList();
+    }
+
+    /** The first column of the first DataRow in {@code messages} as text, null for SQL NULL. */
+    public static String firstValue(List<Message> messages) {
+        Message row = messages.stream().filter(m -> m.type() == 'D').findFirst()
+                .orElseThrow(() -> new AssertionError("no row in " + messages));
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(row.body());
+        buf.getShort();
+        int len = buf.getInt();
+        return len < 0 ? null : new String(row.body(), buf.position(), len, StandardCharsets.UTF_8);
+    }
+
     private final Socket socket;
     private final DataInputStream in;
     private final OutputStream out;

@@ -1,0 +1,161 @@
+package dev.sluice.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.frontend.ProxyServer;
+import dev.sluice.it.support.TestConfig;
+import dev.sluice.it.support.TestPostgres;
+import dev.sluice.it.support.WireClient;
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Protocol-level named statements in transaction mode, where Sluice renames them per server
+ * connection: a client must see what PostgreSQL itself would answer when a name is parsed twice,
+ * when its Parse fails, and when an error earlier in an exchange makes PostgreSQL skip its Parse
+ * or Close. Two server connections on one event loop, so a client can be moved to a connection
+ * that lacks its statement.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class NamedStatementsIT {
+
+    private static ProxyServer sluice;
+
+    @BeforeAll
+    static void start() throws Exception {
+        sluice = ProxyServer.start(TestConfig.builder().poolSize(2).ioThreads(1).build());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (sluice != null) {
+            sluice.close();
+        }
+    }
+
+    @Test
+    void parsingANameTwice_isRefusedWith42P05_andTheFirstStatementStays() throws Exception {
+        try (WireClient a = client()) {
+            a.send(cat(parse("dup", "SELECT 'first'"), sync()));
+            assertThat(WireClient.types(a.readUntilReady())).containsExactly('1', 'Z');
+            a.send(cat(parse("dup", "SELECT 'second'"), bind("dup"), execute(), sync()));
+            List<WireClient.Message> r = a.readUntilReady();
+            assertThat(WireClient.types(r)).containsExactly('E', 'Z');
+            assertThat(r.get(0).sqlState()).isEqualTo("42P05");
+            assertThat(r.get(0).field('M')).isEqualTo("prepared statement \"dup\" already exists");
+            assertThat(WireClient.firstValue(run(a, "dup"))).isEqualTo("first");
+        }
+    }
+
+    @Test
+    void aNameWhoseParseFailedOrWasSkipped_isNotDefined() throws Exception {
+        try (WireClient a = client()) {
+            a.send(cat(parse("broken", "SELECT * FROM named_statements_missing"), sync()));
+            List<WireClient.Message> r = a.readUntilReady();
+            assertThat(r.get(0).sqlState()).isEqualTo("42P01");
+            assertThat(a.simpleQuery("CREATE TABLE named_statements_missing (x int)")).isNotEmpty();
+            try {
+                // the table exists now, but the statement never did
+                r = run(a, "broken");
+                assertThat(WireClient.types(r)).containsExactly('E', 'Z');
+                assertThat(r.get(0).sqlState()).isEqualTo("26000");
+            } finally {
+                a.simpleQuery("DROP TABLE named_statements_missing");
+            }
+            // skipped: an error earlier in the exchange
+            a.send(cat(parse("", "SELECT 1/0"), bind(""), execute(), parse("skipped", "SELECT 'should not exist'"), sync()));
+            r = a.readUntilReady();
+            assertThat(WireClient.types(r)).as("1/0 fails when it is planned, at Bind").containsExactly('1', 'E', 'Z');
+            r = run(a, "skipped");
+            assertThat(WireClient.types(r)).containsExactly('E', 'Z');
+            assertThat(r.get(0).sqlState()).isEqualTo("26000");
+        }
+    }
+
+    @Test
+    void aCloseAndParseSkippedAfterAnError_leaveTheNameAsItWas() throws Exception {
+        try (WireClient a = client()) {
+            a.send(cat(parse("kept", "SELECT 'old'"), sync()));
+            assertThat(WireClient.types(a.readUntilReady())).containsExactly('1', 'Z');
+            a.send(cat(parse("", "SELECT 1/0"), bind(""), execute(),
+                    close("kept"), parse("kept", "SELECT 'new'"), sync()));
+            assertThat(WireClient.types(a.readUntilReady())).containsExactly('1', 'E', 'Z');
+            assertThat(WireClient.firstValue(run(a, "kept"))).isEqualTo("old");
+        }
+    }
+
+    @Test
+    void aStatementPreparedAgainInAPipeline_survivesAnErrorBeforeItInItsFirstExchange() throws Exception {
+        try (WireClient a = client(); WireClient b = client(); WireClient c = client()) {
+            String text = "SELECT 'hello' -- " + System.nanoTime();
+            a.send(cat(parse("s", text), parse("", "SELECT pg_backend_pid()"), bind(""), execute(), sync()));
+            String pidA = WireClient.firstValue(a.readUntilReady());
+            // B and C hold both server connections; the one that is not A's is freed, so A's next
+            // exchange runs where its statement is missing and Sluice prepares it again there
+            String pidB = WireClient.firstValue(b.simpleQuery("BEGIN; SELECT pg_backend_pid()"));
+            String pidC = WireClient.firstValue(c.simpleQuery("BEGIN; SELECT pg_backend_pid()"));
+            assertThat(List.of(pidB, pidC)).as("both connections held").contains(pidA).doesNotHaveDuplicates();
+            WireClient other = pidB.equals(pidA) ? c : b;
+            WireClient holder = other == b ? c : b;
+            assertThat(WireClient.types(other.simpleQuery("COMMIT"))).containsExactly('C', 'Z');
+            a.send(cat(parse("", "SELECT 1/0"), bind(""), execute(), bind("s"), execute(), sync(),
+                    bind("s"), execute(), parse("", "SELECT pg_backend_pid()"), bind(""), execute(), sync()));
+            List<WireClient.Message> all = new ArrayList<>(a.readUntilReady());
+            all.addAll(a.readUntilReady());
+            // as PostgreSQL answers: the first exchange stops at the error, the second runs
+            assertThat(WireClient.types(all)).containsExactly('1', 'E', 'Z', '2', 'D', 'C', '1', '2', 'D', 'C', 'Z');
+            assertThat(all.get(1).sqlState()).isEqualTo("22012");
+            assertThat(WireClient.firstValue(all.subList(3, 6))).isEqualTo("hello");
+            assertThat(WireClient.firstValue(all.subList(6, 11))).as("ran on the other connection").isNotEqualTo(pidA);
+            assertThat(WireClient.types(holder.simpleQuery("COMMIT"))).containsExactly('C', 'Z');
+        }
+    }
+
+    private static List<WireClient.Message> run(WireClient a, String statement) throws Exception {
+        a.send(cat(bind(statement), execute(), sync()));
+        return a.readUntilReady();
+    }
+
+    private static WireClient client() throws Exception {
+        WireClient a = WireClient.connect("127.0.0.1", sluice.port(), Duration.ofSeconds(20));
+        a.login(TestPostgres.APP_USER, TestPostgres.APP_PASSWORD, TestPostgres.DATABASE);
+        return a;
+    }
+
+
+
+    private static byte[] parse(String name, String sql) {
+        return WireClient.frame('P', cat(WireClient.cstring(name), WireClient.cstring(sql), new byte[] {0, 0}));
+    }
+
+    private static byte[] bind(String statement) {
+        return WireClient.frame('B', cat(WireClient.cstring(""), WireClient.cstring(statement), new byte[] {0, 0, 0, 0, 0, 0}));
+    }
+
+    private static byte[] execute() {
+        return WireClient.frame('E', cat(WireClient.cstring(""), new byte[] {0, 0, 0, 0}));
+    }
+
+    private static byte[] close(String statement) {
+        return WireClient.frame('C', cat(new byte[] {'S'}, WireClient.cstring(statement)));
+    }
+
+    private static byte[] sync() {
+        return WireClient.frame('S', new byte[0]);
+    }
+
+    private static byte[] cat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+}
