@@ -36,6 +36,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -88,6 +89,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     /** Parameters re-applied when a client moves between server connections. */
     static final List<String> TRACKED = List.of("client_encoding", "DateStyle", "TimeZone", "IntervalStyle",
             "standard_conforming_strings", "application_name", "search_path");
+    /**
+     * Startup parameters that need nothing: who and where, and pgjdbc's extra_float_digits (every
+     * value above 0 gives the same exact output since PostgreSQL 12).
+     */
+    private static final Set<String> STARTUP_ACCEPTED = Set.of("user", "database", "replication", "extra_float_digits");
     private static final byte[] ADVISORY_LOCK = "advisory_lock".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SET_CONFIG = "set_config".getBytes(StandardCharsets.US_ASCII);
 
@@ -160,6 +166,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private String paramsKey;
     private int paramsKeyVersion;
     private boolean dirty;
+    /** Startup parameters the client gave that Sluice does not apply, warned about at login; null when none. */
+    private List<String> notApplied;
     /** Names of this client's prepared statements whose text calls set_config; null while none. */
     private Set<String> configSetters;
     /** Syncs sent on the current server connection: numbers the exchanges a Parse may be skipped in. */
@@ -402,10 +410,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         if (database.isEmpty()) {
             database = user;
         }
-        for (String k : TRACKED) {
-            String v = params.get(k);
-            if (v != null) {
-                desired.put(k, v);
+        for (Map.Entry<String, String> e : params.entrySet()) {
+            // setting names are case-insensitive (libpq sends datestyle and timezone from PGDATESTYLE and PGTZ)
+            String tracked = trackedName(e.getKey());
+            if (tracked != null) {
+                desired.put(tracked, e.getValue());
+            } else if (!STARTUP_ACCEPTED.contains(e.getKey().toLowerCase(Locale.ROOT))
+                    && !("options".equals(e.getKey()) && e.getValue().isBlank())) {
+                if (notApplied == null) {
+                    notApplied = new ArrayList<>(2);
+                }
+                notApplied.add(e.getKey());
             }
         }
         paramsVersion++;
@@ -487,6 +502,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
     }
 
+    /** The name in {@link #TRACKED} that {@code key} spells in any letter case, or null. */
+    private static String trackedName(String key) {
+        for (String t : TRACKED) {
+            if (t.equalsIgnoreCase(key)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
     private void greet() {
         phase = Phase.READY;
         long key = proxy.newCancelKey(this);
@@ -511,6 +536,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         Messages.parameterStatuses(out, params);
         channel.write(out);
         channel.write(Messages.backendKeyData(channel.alloc(), keyPid, keySecret));
+        if (notApplied != null) {
+            // PostgreSQL would apply them; Sluice's server connections are shared, so say so
+            channel.write(Messages.noticeResponse(channel.alloc(), "WARNING", SqlState.WARNING,
+                    "Sluice does not apply startup parameter" + (notApplied.size() > 1 ? "s " : " ")
+                            + String.join(", ", notApplied) + ": server connections are shared, and only "
+                            + String.join(", ", TRACKED) + " are kept per client; set others with ALTER ROLE ... SET,"
+                            + " ALTER DATABASE ... SET or SET LOCAL inside a transaction"));
+            notApplied = null;
+        }
         channel.writeAndFlush(Messages.readyForQuery(channel.alloc(), (byte) 'I'));
     }
 

@@ -153,6 +153,27 @@ class SessionIsolationIT {
 
 
     @Test
+    void startupParameters_trackedInAnyCase_othersAnsweredWithAWarning() throws Exception {
+        // libpq sends timezone and datestyle (from PGTZ and PGDATESTYLE) in lower case
+        try (WireClient a = WireClient.connect("127.0.0.1", shared.port(), java.time.Duration.ofSeconds(20));
+             Connection b = ProxyClients.connect(shared)) {
+            List<WireClient.Message> login = a.login(TestPostgres.APP_USER, TestPostgres.APP_PASSWORD, TestPostgres.DATABASE,
+                    java.util.Map.of("timezone", "America/New_York", "datestyle", "SQL, DMY", "statement_timeout", "1234"));
+            List<WireClient.Message> warnings = login.stream().filter(m -> m.type() == 'N').toList();
+            assertThat(warnings).hasSize(1);
+            assertThat(warnings.get(0).field('S')).isEqualTo("WARNING");
+            assertThat(warnings.get(0).field('M')).contains("statement_timeout").doesNotContain("timezone")
+                    .doesNotContain("datestyle");
+            assertThat(WireClient.firstValue(a.simpleQuery("SHOW TimeZone"))).isEqualTo("America/New_York");
+            assertThat(WireClient.firstValue(a.simpleQuery("SHOW DateStyle"))).isEqualTo("SQL, DMY");
+            assertThat(WireClient.firstValue(a.simpleQuery("SHOW statement_timeout"))).isEqualTo("0");
+            // on the same server connection, the other client keeps its own values
+            assertThat(scalar(b, "SHOW TimeZone")).isNotEqualTo("America/New_York");
+            assertThat(WireClient.firstValue(a.simpleQuery("SHOW TimeZone"))).isEqualTo("America/New_York");
+        }
+    }
+
+    @Test
     void tempTableAs_andSelectIntoTemp_pinTheClient() throws Exception {
         try (Connection a = ProxyClients.connect(two); Connection b = ProxyClients.connect(two)) {
             // the command tag of these is SELECT n: only the statement text shows the temp table

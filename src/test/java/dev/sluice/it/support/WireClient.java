@@ -101,9 +101,15 @@ public final class WireClient implements AutoCloseable {
 
     /** A StartupMessage for protocol 3.0 with {@code user} and {@code database}. */
     public static byte[] startupPacket(String user, String database) {
+        return startupPacket(user, database, Map.of());
+    }
+
+    /** A StartupMessage for protocol 3.0 with {@code user}, {@code database} and {@code more} parameters. */
+    public static byte[] startupPacket(String user, String database, Map<String, String> more) {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("user", user);
         p.put("database", database);
+        p.putAll(more);
         var b = Messages.startupMessage(UnpooledByteBufAllocator.DEFAULT, p);
         try {
             byte[] bytes = new byte[b.readableBytes()];
@@ -141,7 +147,12 @@ public final class WireClient implements AutoCloseable {
      * @throws IOException if the server refused (the ErrorResponse is in the message) or went away
      */
     public List<Message> login(String user, String password, String database) throws IOException {
-        send(startupPacket(user, database));
+        return login(user, password, database, Map.of());
+    }
+
+    /** As {@link #login(String, String, String)}, with more startup parameters. */
+    public List<Message> login(String user, String password, String database, Map<String, String> more) throws IOException {
+        send(startupPacket(user, database, more));
         ScramClient scram = null;
         List<Message> after = new ArrayList<>();
         while (true) {
