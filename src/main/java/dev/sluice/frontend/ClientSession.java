@@ -177,7 +177,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      * {@link #syncsSent} of that Parse's exchange; null while none. An error earlier in that
      * exchange makes PostgreSQL skip the Parse, so a later exchange must not count on it.
      */
-    private Map<String, Integer> parsesInFlight;
+    private Map<String, Prepared> parsesInFlight;
     private boolean fatalForwarded;
     private boolean shuttingDown;
     private ScheduledFuture<?> idleInTransactionTimer;
@@ -203,6 +203,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      * CopyFail yet: PostgreSQL ignores the Syncs it sends meanwhile, so they are not tracked.
      */
     private boolean copyInSyncsIgnored;
+    /** The request at the head of the tracker is a copy-in PostgreSQL has not ended yet. */
+    private boolean copyInActive;
+    /**
+     * Syncs of the current copy-in taken as ignored. Right if the copy succeeds; if it fails
+     * before PostgreSQL read some of them, it answers those, so a fence follows the failure.
+     */
+    private int copyDroppedSyncs;
+    /** The fence's EmptyQueryResponse came: the next ReadyForQuery is the fence's own. */
+    private boolean fenceAnswered;
+    /** A ReadyForQuery held back while a fence is out: the client's, unless the fence's answer follows. */
+    private ByteBuf heldReady;
 
     ClientSession(ProxyServer proxy) {
         this.proxy = proxy;
@@ -916,7 +927,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         pass = close(b, start, size);
                     }
                     case SYNC -> {
-                        if (!copyInSyncsIgnored) {
+                        if (copyInSyncsIgnored) {
+                            copyDroppedSyncs++;
+                        } else {
                             tracker.add(RequestTracker.SYNC);
                             syncsSent++;
                         }
@@ -1040,15 +1053,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             tracker.add(RequestTracker.PARSE);
             return true;
         }
-        if (statements.containsKey(clientName)) {
-            // PostgreSQL refuses to redefine a name and skips the rest up to Sync; the statement
-            // the client has keeps working
-            tracker.add(RequestTracker.SYNTHETIC_ERROR, "prepared statement \"" + clientName + "\" already exists");
-            skipToSync = true;
-            return false;
-        }
         StatementKey key = StatementKey.of(b, nameEnd, end - nameEnd);
-        statements.put(clientName, key);
+        StatementKey previous = statements.put(clientName, key);
         if (setsConfig) {
             if (configSetters == null) {
                 configSetters = new HashSet<>();
@@ -1059,11 +1065,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
         String onServer = server.statements().get(key);
         if (onServer == null) {
-            prepareOnServer(key, RequestTracker.PARSE, clientName);
-        } else if (parsedInEarlierExchange(onServer)) {
-            prepareAgain(key, onServer, RequestTracker.PARSE, clientName);
+            prepareOnServer(key, RequestTracker.PARSE, clientName, previous);
+        } else if (parsedInEarlierExchange(onServer, true)) {
+            prepareAgain(key, onServer, RequestTracker.PARSE, clientName, previous);
         } else {
-            tracker.add(RequestTracker.SYNTHETIC_PARSE_COMPLETE, new Prepared(key, onServer, clientName));
+            tracker.add(RequestTracker.SYNTHETIC_PARSE_COMPLETE, new Prepared(key, onServer, clientName, -1, previous));
         }
         return false;
     }
@@ -1072,18 +1078,22 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private String ensurePrepared(StatementKey key) {
         String name = server.statements().get(key);
         if (name == null) {
-            return prepareOnServer(key, RequestTracker.INJECTED_PARSE, null);
+            return prepareOnServer(key, RequestTracker.INJECTED_PARSE, null, null);
         }
-        if (parsedInEarlierExchange(name)) {
-            prepareAgain(key, name, RequestTracker.INJECTED_PARSE, null);
+        if (parsedInEarlierExchange(name, false)) {
+            prepareAgain(key, name, RequestTracker.INJECTED_PARSE, null, null);
         }
         return name;
     }
 
-    /** Whether {@code name}'s Parse went out in an exchange whose answer has not come yet. */
-    private boolean parsedInEarlierExchange(String name) {
-        Integer exchange = parsesInFlight == null ? null : parsesInFlight.get(name);
-        return exchange != null && exchange < syncsSent;
+    /**
+     * Whether {@code name}'s latest Parse went out in an earlier exchange whose answer has not
+     * come yet. For a Bind or Describe ({@code clientParse} false) only a Parse Sluice injected
+     * counts: if the client's own Parse is skipped, PostgreSQL would not know the name either.
+     */
+    private boolean parsedInEarlierExchange(String name, boolean clientParse) {
+        Prepared p = parsesInFlight == null ? null : parsesInFlight.get(name);
+        return p != null && p.exchange() < syncsSent && (clientParse || p.clientName() == null);
     }
 
     /**
@@ -1091,28 +1101,30 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      * out in may make PostgreSQL skip it. Closing a statement that does not exist is no error, so
      * Close and Parse work whether or not the first Parse ran.
      */
-    private void prepareAgain(StatementKey key, String name, byte kind, String clientName) {
+    private void prepareAgain(StatementKey key, String name, byte kind, String clientName, StatementKey previous) {
         rewritten.add(Messages.close(channel.alloc(), (byte) 'S', name));
         tracker.add(RequestTracker.INJECTED_CLOSE);
         ByteBuf p = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 16 + key.bodyLength());
         Messages.cstring(p, name);
         key.writeBody(p);
         rewritten.add(Messages.finish(p, 0));
-        tracker.add(kind, new Prepared(key, name, clientName, syncsSent));
-        parsesInFlight.put(name, syncsSent);
+        Prepared prepared = new Prepared(key, name, clientName, syncsSent, previous);
+        tracker.add(kind, prepared);
+        parsesInFlight.put(name, prepared);
     }
 
-    private String prepareOnServer(StatementKey key, byte kind, String clientName) {
+    private String prepareOnServer(StatementKey key, byte kind, String clientName, StatementKey previous) {
         String name = server.statements().add(key);
         ByteBuf p = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 16 + key.bodyLength());
         Messages.cstring(p, name);
         key.writeBody(p);
         rewritten.add(Messages.finish(p, 0));
-        tracker.add(kind, new Prepared(key, name, clientName, syncsSent));
+        Prepared prepared = new Prepared(key, name, clientName, syncsSent, previous);
+        tracker.add(kind, prepared);
         if (parsesInFlight == null) {
             parsesInFlight = new HashMap<>();
         }
-        parsesInFlight.put(name, syncsSent);
+        parsesInFlight.put(name, prepared);
         String evicted = server.statements().evictOne();
         if (evicted != null) {
             rewritten.add(Messages.close(channel.alloc(), (byte) 'S', evicted));
@@ -1349,7 +1361,22 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         continue;
                     }
                 }
-                case COMMAND_COMPLETE, EMPTY_QUERY_RESPONSE -> {
+                case EMPTY_QUERY_RESPONSE, COMMAND_COMPLETE -> {
+                    if (head == RequestTracker.FENCE) {
+                        // the fence's query: what was held back was the fence's Sync being answered
+                        runStart = flushServerRun(b, runStart, start);
+                        releaseHeldReady(false);
+                        fenceAnswered = true;
+                        pass = false;
+                        b.readerIndex(start + size);
+                        continue;
+                    }
+                    if (copyInActive && type == BackendType.COMMAND_COMPLETE
+                            && (head == RequestTracker.EXECUTE || head == RequestTracker.QUERY)) {
+                        // the copy-in succeeded: the Syncs sent during it were indeed ignored
+                        copyInActive = false;
+                        copyDroppedSyncs = 0;
+                    }
                     if (type == BackendType.COMMAND_COMPLETE && head != RequestTracker.INJECTED_QUERY) {
                         commandComplete(b, start, size);
                     }
@@ -1367,9 +1394,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     }
                 }
                 case ERROR_RESPONSE -> {
-                    if (head == RequestTracker.EXECUTE || head == RequestTracker.QUERY) {
-                        // a copy-in that fails ends there: PostgreSQL answers the Syncs after it
+                    boolean fence = false;
+                    if (copyInActive && (head == RequestTracker.EXECUTE || head == RequestTracker.QUERY)) {
+                        // the copy-in failed: PostgreSQL answers the Syncs it reads from here on,
+                        // and those taken as ignored that it had not read yet
+                        copyInActive = false;
                         copyInSyncsIgnored = false;
+                        fence = copyDroppedSyncs > 0 && transactionMode;
+                        copyDroppedSyncs = 0;
                     }
                     if (head == RequestTracker.EXECUTE && extRetryable(b, start, size)) {
                         runStart = flushServerRun(b, runStart, start);
@@ -1397,10 +1429,26 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         runStart = flushServerRun(b, runStart, start);
                         parametersRefused(tracker.peekPayload(), b, start, size);
                     }
+                    if (fence) {
+                        sendFence();
+                    }
                 }
                 case READY_FOR_QUERY -> {
                     byte status = b.getByte(start + 5);
                     server.transactionStatus = status;
+                    if (head == RequestTracker.FENCE) {
+                        runStart = flushServerRun(b, runStart, start);
+                        if (fenceAnswered) {
+                            fenceAnswered = false; // the fence's own: the copy's answers are all in
+                            tracker.pop();
+                            popped = true;
+                        } else {
+                            releaseHeldReady(true); // a ReadyForQuery came after it: it was the client's
+                            heldReady = b.retainedSlice(start, size);
+                        }
+                        b.readerIndex(start + size);
+                        continue;
+                    }
                     byte answered = tracker.pop();
                     if (answered == RequestTracker.SYNC) {
                         syncOwed = false; // the extended-protocol exchange is closed
@@ -1431,7 +1479,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     if (head == RequestTracker.EXECUTE || head == RequestTracker.QUERY) {
                         // PostgreSQL ignores the Syncs the client sent between this request and
                         // its CopyDone or CopyFail: no ReadyForQuery will answer them
-                        copyInSyncsIgnored = !tracker.copyInStarted();
+                        copyDroppedSyncs = tracker.copyInStarted();
+                        copyInSyncsIgnored = !tracker.hasCopyEnd();
+                        copyInActive = true;
                     }
                 }
                 case PARAMETER_STATUS -> {
@@ -1494,17 +1544,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         byte k;
         boolean wrote = false;
         while ((k = tracker.peek()) != 0 && RequestTracker.isSynthetic(k)) {
-            Object payload = tracker.peekPayload();
             tracker.pop();
-            if (k == RequestTracker.SYNTHETIC_ERROR) {
-                traffic.error(SqlState.DUPLICATE_PREPARED_STATEMENT);
-                channel.write(Messages.errorResponse(channel.alloc(), "ERROR", SqlState.DUPLICATE_PREPARED_STATEMENT,
-                        (String) payload), channel.voidPromise());
-            } else {
-                byte type = k == RequestTracker.SYNTHETIC_PARSE_COMPLETE
-                        ? BackendType.PARSE_COMPLETE.code() : BackendType.CLOSE_COMPLETE.code();
-                channel.write(Messages.empty(channel.alloc(), type), channel.voidPromise());
-            }
+            byte type = k == RequestTracker.SYNTHETIC_PARSE_COMPLETE
+                    ? BackendType.PARSE_COMPLETE.code() : BackendType.CLOSE_COMPLETE.code();
+            channel.write(Messages.empty(channel.alloc(), type), channel.voidPromise());
             wrote = true;
         }
         if (wrote) {
@@ -1545,8 +1588,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 }
             }
             if (payload instanceof Prepared p && (k == RequestTracker.PARSE || k == RequestTracker.INJECTED_PARSE)) {
-                server.statements().remove(p.key(), p.name());
-                settled(p);
+                if (settled(p)) {
+                    // unless Sluice sent the name again in a later exchange, it is not on the server
+                    server.statements().remove(p.key(), p.name());
+                }
             }
             if (payload instanceof Prepared p && p.clientName() != null || payload instanceof ClosedName) {
                 if (undone == null) {
@@ -1560,7 +1605,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             for (int i = undone.size() - 1; i >= 0; i--) {
                 if (undone.get(i) instanceof Prepared p) {
                     if (statements.get(p.clientName()) == p.key()) {
-                        statements.remove(p.clientName());
+                        if (p.previous() != null) {
+                            statements.put(p.clientName(), p.previous());
+                        } else {
+                            statements.remove(p.clientName());
+                        }
                         if (configSetters != null) {
                             configSetters.remove(p.clientName());
                         }
@@ -1579,11 +1628,42 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         return true;
     }
 
-    /** PostgreSQL answered (or skipped) the Parse of {@code p}: later exchanges may rely on what it did. */
-    private void settled(Prepared p) {
-        if (parsesInFlight != null) {
-            parsesInFlight.remove(p.name(), p.exchange()); // unless a later Parse of it is out
+    /**
+     * After a failed copy-in whose ignored Syncs PostgreSQL may answer after all: a Sync and an
+     * empty Query. Every ReadyForQuery before the query's EmptyQueryResponse is the client's,
+     * except the last, the Sync's; the query's own follows it. Then nothing more is owed.
+     */
+    private void sendFence() {
+        ByteBuf sync = Messages.empty(channel.alloc(), FrontendType.SYNC.code());
+        ByteBuf query = Messages.query(channel.alloc(), "");
+        server.writeAndFlush(Unpooled.wrappedUnmodifiableBuffer(sync, query));
+        tracker.add(RequestTracker.FENCE);
+        fenceAnswered = false;
+    }
+
+    /** Sends the held ReadyForQuery to the client ({@code send}) or drops it. */
+    private void releaseHeldReady(boolean send) {
+        ByteBuf r = heldReady;
+        heldReady = null;
+        if (r != null) {
+            if (send) {
+                channel.write(r, channel.voidPromise());
+            } else {
+                r.release();
+            }
         }
+    }
+
+    /** PostgreSQL answered (or skipped) the Parse of {@code p}: later exchanges may rely on what it did. */
+    private boolean settled(Prepared p) {
+        if (parsesInFlight == null) {
+            return true;
+        }
+        Prepared latest = parsesInFlight.get(p.name());
+        if (latest == p) {
+            parsesInFlight.remove(p.name());
+        }
+        return latest == null || latest == p;
     }
 
     /** The Execute at the head of the statement timer ended. */
@@ -2008,6 +2088,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         boolean nothingInFlight = tracker.isEmpty() && !fromServer.isReadable() && s.transactionStatus == 'I';
         tracker.clear();
         copyInSyncsIgnored = false;
+        copyInActive = false;
+        copyDroppedSyncs = 0;
+        fenceAnswered = false;
+        releaseHeldReady(false);
         parsesInFlight = null;
         syncsSent = 0;
         requestStartNanos = 0;
@@ -2087,6 +2171,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         fromServer.release();
         tracker.clear();
         copyInSyncsIgnored = false;
+        copyInActive = false;
+        copyDroppedSyncs = 0;
+        fenceAnswered = false;
+        releaseHeldReady(false);
         parsesInFlight = null;
         syncsSent = 0;
         requestStartNanos = 0;
@@ -2261,11 +2349,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      * A statement Sluice prepared on a server connection (or found there), remembered until its
      * ParseComplete; {@code clientName} is the name the client's own Parse gave it, null for a
      * Parse Sluice injected; {@code exchange} is the {@link #syncsSent} its Parse went out in
-     * (-1: no Parse went out).
+     * (-1: no Parse went out); {@code previous} is what the client's name meant before, restored
+     * if PostgreSQL skips the Parse.
      */
-    private record Prepared(StatementKey key, String name, String clientName, int exchange) {
-        Prepared(StatementKey key, String name, String clientName) {
-            this(key, name, clientName, -1);
-        }
+    private record Prepared(StatementKey key, String name, String clientName, int exchange, StatementKey previous) {
     }
 }

@@ -35,8 +35,12 @@ final class RequestTracker {
      * where a copy-in ends, because PostgreSQL ignores the Syncs a client sends before that.
      */
     static final byte COPY_END = 14;
-    /** An ErrorResponse Sluice gives itself (payload: the message), e.g. a prepared statement name already in use. */
-    static final byte SYNTHETIC_ERROR = 15;
+    /**
+     * Sync + empty Query Sluice sent after a copy-in failed, when PostgreSQL may or may not answer
+     * Syncs the client sent during the copy: every ReadyForQuery before the query's
+     * EmptyQueryResponse, but the last (the Sync's), is the client's.
+     */
+    static final byte FENCE = 15;
 
     private byte[] kinds = new byte[16];
     private Object[] payloads = new Object[16];
@@ -96,13 +100,13 @@ final class RequestTracker {
     /**
      * The server started a copy-in for the request at the head: forgets the Syncs queued after it
      * up to the client's CopyDone or CopyFail, which PostgreSQL ignores in copy-in mode (it
-     * answers them with nothing).
+     * answers them with nothing) as long as the copy does not fail before it reads them.
      *
-     * @return whether the client's CopyDone or CopyFail is already queued; if not, its Syncs are
-     *         ignored until it comes
+     * @return how many Syncs were forgotten
      */
-    boolean copyInStarted() {
+    int copyInStarted() {
         int kept = 1;
+        int dropped = 0;
         boolean ended = false;
         for (int n = 1; n < size; n++) {
             int i = (head + n) & (kinds.length - 1);
@@ -111,6 +115,7 @@ final class RequestTracker {
                 ended = true;
             }
             if (k == SYNC && !ended) {
+                dropped++;
                 continue;
             }
             int to = (head + kept) & (kinds.length - 1);
@@ -122,7 +127,17 @@ final class RequestTracker {
             payloads[(head + n) & (kinds.length - 1)] = null;
         }
         size = kept;
-        return ended;
+        return dropped;
+    }
+
+    /** Whether the client's CopyDone or CopyFail is queued. */
+    boolean hasCopyEnd() {
+        for (int n = 0; n < size; n++) {
+            if (kinds[(head + n) & (kinds.length - 1)] == COPY_END) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether a Sync is queued, i.e. an extended-protocol error would stop skipping at it. */
@@ -147,11 +162,12 @@ final class RequestTracker {
     }
 
     static boolean isInjected(byte kind) {
-        return kind == INJECTED_PARSE || kind == INJECTED_CLOSE || kind == INJECTED_QUERY || kind == INJECTED_BIND;
+        return kind == INJECTED_PARSE || kind == INJECTED_CLOSE || kind == INJECTED_QUERY || kind == INJECTED_BIND
+                || kind == FENCE;
     }
 
     static boolean isSynthetic(byte kind) {
-        return kind == SYNTHETIC_PARSE_COMPLETE || kind == SYNTHETIC_CLOSE_COMPLETE || kind == SYNTHETIC_ERROR;
+        return kind == SYNTHETIC_PARSE_COMPLETE || kind == SYNTHETIC_CLOSE_COMPLETE;
     }
 
     /** Extended-protocol requests: an error in one makes PostgreSQL skip the rest up to Sync. */

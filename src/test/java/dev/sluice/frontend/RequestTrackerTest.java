@@ -190,7 +190,8 @@ class RequestTrackerTest {
         tracker.add(RequestTracker.SYNC);
         tracker.add(RequestTracker.QUERY);
 
-        assertThat(tracker.copyInStarted()).as("the copy end was already sent").isTrue();
+        assertThat(tracker.hasCopyEnd()).isTrue();
+        assertThat(tracker.copyInStarted()).as("Syncs forgotten").isEqualTo(2);
 
         assertThat(tracker.peekPayload()).isEqualTo("copy");
         assertThat(tracker.pop()).isEqualTo(RequestTracker.EXECUTE);
@@ -209,7 +210,8 @@ class RequestTrackerTest {
         tracker.add(RequestTracker.EXECUTE);
         tracker.add(RequestTracker.SYNC);
 
-        assertThat(tracker.copyInStarted()).isFalse();
+        assertThat(tracker.copyInStarted()).isEqualTo(1);
+        assertThat(tracker.hasCopyEnd()).isFalse();
 
         assertThat(tracker.size()).isEqualTo(1);
         assertThat(tracker.pop()).isEqualTo(RequestTracker.EXECUTE);

@@ -40,6 +40,12 @@ class ExtendedCopyIT {
         try (Connection c = ProxyClients.connect(sluice); Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS extended_copy");
             s.execute("CREATE TABLE extended_copy (a int)");
+            s.execute("DROP TABLE IF EXISTS extended_copy_refused");
+            s.execute("CREATE TABLE extended_copy_refused (a int)");
+            s.execute("CREATE OR REPLACE FUNCTION extended_copy_refuse() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " $$ BEGIN RAISE EXCEPTION 'no copies here'; END $$");
+            s.execute("CREATE TRIGGER extended_copy_refuse BEFORE INSERT ON extended_copy_refused"
+                    + " FOR EACH STATEMENT EXECUTE FUNCTION extended_copy_refuse()");
         }
     }
 
@@ -100,6 +106,24 @@ class ExtendedCopyIT {
         }
     }
 
+    @Test
+    void copyFailingBeforePostgresReadTheEarlySync_getsBothReadyForQuery_andNoneLeaksToTheNextClient() throws Exception {
+        // the statement trigger raises after CopyInResponse and before PostgreSQL reads anything
+        // more: the Sync sent before the data is then answered, not ignored
+        for (int i = 0; i < 5; i++) {
+            try (WireClient a = client()) {
+                a.send(cat(parse("COPY extended_copy_refused FROM STDIN"), bind(), execute(), sync(),
+                        copyData("1\n"), frame('c', new byte[0]), sync()));
+                List<WireClient.Message> first = a.readUntilReady();
+                assertThat(WireClient.types(first)).containsExactly('1', '2', 'G', 'E', 'Z');
+                assertThat(first.get(3).field('M')).isEqualTo("no copies here");
+                assertThat(WireClient.types(a.readUntilReady())).containsExactly('Z');
+                assertConnectionGivenBack();
+                assertIdle(a);
+            }
+        }
+    }
+
     private static void assertConnectionGivenBack() throws Exception {
         Await.until(Duration.ofSeconds(10), "the server connection is back in the pool",
                 () -> sluice.poolList().get(0).snapshot().inUse() == 0);
@@ -114,6 +138,7 @@ class ExtendedCopyIT {
     private static void assertIdle(WireClient a) throws Exception {
         List<WireClient.Message> r = a.simpleQuery("SELECT 7");
         assertThat(r).extracting(WireClient.Message::type).containsExactly('T', 'D', 'C', 'Z');
+        assertThat(WireClient.firstValue(r)).isEqualTo("7");
     }
 
     private static WireClient client() throws Exception {

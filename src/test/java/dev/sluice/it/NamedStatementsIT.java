@@ -18,9 +18,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Protocol-level named statements in transaction mode, where Sluice renames them per server
- * connection: a client must see what PostgreSQL itself would answer when a name is parsed twice,
- * when its Parse fails, and when an error earlier in an exchange makes PostgreSQL skip its Parse
- * or Close. Two server connections on one event loop, so a client can be moved to a connection
+ * connection: a client must see what PostgreSQL itself would answer when its Parse fails, and
+ * when an error earlier in an exchange makes PostgreSQL skip its Parse or Close. Two server connections on one event loop, so a client can be moved to a connection
  * that lacks its statement.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -41,16 +40,32 @@ class NamedStatementsIT {
     }
 
     @Test
-    void parsingANameTwice_isRefusedWith42P05_andTheFirstStatementStays() throws Exception {
+    void aNameWhoseParseFailedInAPipeline_canBeParsedAgainInTheNextExchange() throws Exception {
         try (WireClient a = client()) {
-            a.send(cat(parse("dup", "SELECT 'first'"), sync()));
-            assertThat(WireClient.types(a.readUntilReady())).containsExactly('1', 'Z');
-            a.send(cat(parse("dup", "SELECT 'second'"), bind("dup"), execute(), sync()));
+            a.send(cat(parse("again", "SELEC 1"), sync(), parse("again", "SELECT 11"), bind("again"), execute(), sync()));
             List<WireClient.Message> r = a.readUntilReady();
             assertThat(WireClient.types(r)).containsExactly('E', 'Z');
-            assertThat(r.get(0).sqlState()).isEqualTo("42P05");
-            assertThat(r.get(0).field('M')).isEqualTo("prepared statement \"dup\" already exists");
-            assertThat(WireClient.firstValue(run(a, "dup"))).isEqualTo("first");
+            assertThat(r.get(0).sqlState()).isEqualTo("42601");
+            r = a.readUntilReady();
+            assertThat(WireClient.types(r)).containsExactly('1', '2', 'D', 'C', 'Z');
+            assertThat(WireClient.firstValue(r)).isEqualTo("11");
+        }
+    }
+
+    @Test
+    void aClientParseSkippedInAPipeline_isNotRunByALaterExchange() throws Exception {
+        try (WireClient a = client()) {
+            a.simpleQuery("CREATE TABLE IF NOT EXISTS named_statements_runs (x int)");
+            a.simpleQuery("TRUNCATE named_statements_runs");
+            a.send(cat(parse("", "SELECT 1/0"), bind(""), execute(),
+                    parse("ins", "INSERT INTO named_statements_runs VALUES (7)"), sync(),
+                    bind("ins"), execute(), sync()));
+            assertThat(WireClient.types(a.readUntilReady())).containsExactly('1', 'E', 'Z');
+            List<WireClient.Message> r = a.readUntilReady();
+            assertThat(WireClient.types(r)).containsExactly('E', 'Z');
+            assertThat(r.get(0).sqlState()).isEqualTo("26000");
+            assertThat(WireClient.firstValue(a.simpleQuery("SELECT count(*) FROM named_statements_runs"))).isEqualTo("0");
+            a.simpleQuery("DROP TABLE named_statements_runs");
         }
     }
 
