@@ -32,7 +32,11 @@ final class StatusRoutes {
     }
 
     void register(AdminServer server) {
-        server.route(HttpMethod.GET, "/health/live", r -> AdminResponse.json(Map.of("status", "live")));
+        server.route(HttpMethod.GET, "/health/live", r -> {
+            String failure = proxy.loopFailure().getNow(null);
+            return failure == null ? AdminResponse.json(Map.of("status", "live"))
+                    : AdminResponse.json(HttpResponseStatus.SERVICE_UNAVAILABLE, Map.of("status", "not live", "reason", failure));
+        });
         server.route(HttpMethod.GET, "/health/ready", r -> {
             Map<String, Object> s = status();
             boolean ready = !"critical".equals(s.get("status"));
@@ -52,6 +56,11 @@ final class StatusRoutes {
         Map<String, Object> doc = new LinkedHashMap<>();
         List<String> reasons = new ArrayList<>();
         String overall = "healthy";
+        String loopFailure = proxy.loopFailure().getNow(null);
+        if (loopFailure != null) {
+            overall = "critical";
+            reasons.add(loopFailure);
+        }
         List<Map<String, Object>> ups = new ArrayList<>();
         for (Upstream u : proxy.upstreams()) {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -1,6 +1,8 @@
 package dev.sluice.backend;
 
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -14,6 +16,8 @@ public final class ServerStatements {
     private final int capacity;
     private final LinkedHashMap<StatementKey, String> byKey = new LinkedHashMap<>(16, 0.75f, true);
     private long next;
+    /** Names whose Close the server skipped (an error earlier in its exchange); null while none. */
+    private List<String> closesOwed;
 
     public ServerStatements(int capacity) {
         this.capacity = capacity;
@@ -50,9 +54,33 @@ public final class ServerStatements {
         return name;
     }
 
+    /** The server skipped the Close of {@code name}: it is still prepared there, and owed a Close. */
+    public void closeSkipped(String name) {
+        if (closesOwed == null) {
+            closesOwed = new ArrayList<>(2);
+        }
+        closesOwed.add(name);
+    }
+
+    /**
+     * The names owed a Close, forgotten here: the caller sends them. Empty while none. A name
+     * registered again meanwhile (prepared anew in a later exchange of the same pipeline) is left
+     * alone: closing it would drop the statement that later exchange prepared.
+     */
+    public List<String> takeClosesOwed() {
+        List<String> owed = closesOwed;
+        closesOwed = null;
+        if (owed == null) {
+            return List.of();
+        }
+        owed.removeIf(byKey::containsValue);
+        return owed;
+    }
+
     /** The server dropped all prepared statements (DISCARD ALL, DEALLOCATE ALL). */
     public void clear() {
         byKey.clear();
+        closesOwed = null;
     }
 
     public int size() {

@@ -46,6 +46,8 @@ final class RunCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
     private static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
+    /** Exit status when an event loop ended unexpectedly (EX_SOFTWARE). */
+    static final int LOOP_FAILURE_EXIT = 70;
 
     private final Map<String, String> env;
 
@@ -239,6 +241,14 @@ final class RunCommand implements Callable<Integer> {
             }
         }, "sluice-shutdown"));
 
+        server.loopFailure().thenAccept(reason -> {
+            // exit from a thread of its own: the shutdown hook waits for the event loops
+            Thread exit = new Thread(() -> {
+                LOG.error("{}: exiting with status {} so that Sluice can be restarted", reason, LOOP_FAILURE_EXIT);
+                System.exit(LOOP_FAILURE_EXIT);
+            }, "sluice-loop-failure");
+            exit.start();
+        });
         out.println(readyLine(server.config(), server.port(), instance.demoUser()));
         out.flush();
         try {

@@ -1103,7 +1103,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      */
     private void prepareAgain(StatementKey key, String name, byte kind, String clientName, StatementKey previous) {
         rewritten.add(Messages.close(channel.alloc(), (byte) 'S', name));
-        tracker.add(RequestTracker.INJECTED_CLOSE);
+        tracker.add(RequestTracker.INJECTED_CLOSE, name);
         ByteBuf p = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 16 + key.bodyLength());
         Messages.cstring(p, name);
         key.writeBody(p);
@@ -1114,6 +1114,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     }
 
     private String prepareOnServer(StatementKey key, byte kind, String clientName, StatementKey previous) {
+        for (String owed : server.statements().takeClosesOwed()) {
+            rewritten.add(Messages.close(channel.alloc(), (byte) 'S', owed));
+            tracker.add(RequestTracker.INJECTED_CLOSE, owed);
+        }
         String name = server.statements().add(key);
         ByteBuf p = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 16 + key.bodyLength());
         Messages.cstring(p, name);
@@ -1128,7 +1132,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         String evicted = server.statements().evictOne();
         if (evicted != null) {
             rewritten.add(Messages.close(channel.alloc(), (byte) 'S', evicted));
-            tracker.add(RequestTracker.INJECTED_CLOSE);
+            tracker.add(RequestTracker.INJECTED_CLOSE, evicted);
         }
         return name;
     }
@@ -1586,6 +1590,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 } else {
                     timer.drop();
                 }
+            }
+            if (k == RequestTracker.INJECTED_CLOSE && payload instanceof String name) {
+                server.statements().closeSkipped(name); // still prepared there: closed later
             }
             if (payload instanceof Prepared p && (k == RequestTracker.PARSE || k == RequestTracker.INJECTED_PARSE)) {
                 if (settled(p)) {

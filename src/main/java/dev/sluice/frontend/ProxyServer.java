@@ -19,6 +19,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.concurrent.EventExecutor;
 import java.io.File;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -61,6 +63,7 @@ public final class ProxyServer implements AutoCloseable {
     private final SecureRandom random = new SecureRandom();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private final CompletableFuture<String> loopFailure = new CompletableFuture<>();
     private final Traffic traffic = new Traffic();
     private final QueryStats queryStats;
     private volatile AdminConsole console;
@@ -73,10 +76,38 @@ public final class ProxyServer implements AutoCloseable {
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
         transport = Transport.of(config.ioTransport());
         group = new MultiThreadIoEventLoopGroup(threads, transport.handlers());
+        for (EventExecutor loop : group) {
+            loop.terminationFuture().addListener(f -> loopEnded(loop));
+        }
         this.queryStats = new QueryStats(config.stats().maxFingerprints(), System::nanoTime);
         this.clientSsl = clientSslContext(config.clientTls());
         this.classifier = new Classifier(config.admission().rules(), config.admission().defaultPriority());
         this.pools = new Pools(config, group, transport.channelClass(), serverSslContext(config.serverTls()), traffic);
+    }
+
+    /**
+     * An event loop ended while Sluice was not stopping: Netty ends one when an Error escapes its
+     * I/O processing (its warning "Unexpected exception from an event executor" names it). The
+     * clients and server connections on that loop would wait forever, so Sluice reports itself
+     * not live and the {@code run} command exits for a supervisor to restart it.
+     */
+    private void loopEnded(EventExecutor loop) {
+        if (stopping.get()) {
+            return;
+        }
+        String reason = "event loop " + loop + " stopped unexpectedly";
+        log.error("{}: its clients and server connections can no longer be served", reason);
+        loopFailure.complete(reason);
+    }
+
+    /** Completes, with the reason, if an event loop ended while Sluice was not stopping. */
+    public CompletableFuture<String> loopFailure() {
+        return loopFailure;
+    }
+
+    /** The event loops serving clients and server connections. */
+    public EventLoopGroup eventLoops() {
+        return group;
     }
 
     /** The network transport the event loops run on. */
@@ -378,7 +409,9 @@ public final class ProxyServer implements AutoCloseable {
             listener.close().awaitUninterruptibly();
         }
         for (ClientSession s : sessions) {
-            s.loop().execute(s::shutdownRequested);
+            if (!onLoop(s, s::shutdownRequested)) {
+                unregister(s, 0, 0); // stranded on a loop that ended: nothing to wait for
+            }
         }
         if (sessions.isEmpty()) {
             drained.complete(null);
@@ -394,8 +427,9 @@ public final class ProxyServer implements AutoCloseable {
         }
         List<Channel> closing = new ArrayList<>();
         for (ClientSession s : sessions) {
-            s.loop().execute(() -> s.fatal(dev.sluice.protocol.SqlState.ADMIN_SHUTDOWN, "Sluice is shutting down"));
-            closing.add(s.channel());
+            if (onLoop(s, () -> s.fatal(dev.sluice.protocol.SqlState.ADMIN_SHUTDOWN, "Sluice is shutting down"))) {
+                closing.add(s.channel());
+            }
         }
         // Sockets close on their event loops, and with io_uring a close completes only after
         // the kernel cancelled the socket's pending reads: the loops stop once every socket is
@@ -407,6 +441,16 @@ public final class ProxyServer implements AutoCloseable {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         drained.complete(null);
         log.info("stopped");
+    }
+
+    /** Runs {@code task} on the session's loop; false if that loop ended (see {@link #loopEnded}). */
+    private static boolean onLoop(ClientSession s, Runnable task) {
+        try {
+            s.loop().execute(task);
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
     }
 
     private static void awaitClosed(List<Channel> channels, long deadlineNanos) {

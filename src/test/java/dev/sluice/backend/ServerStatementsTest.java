@@ -59,4 +59,20 @@ class ServerStatementsTest {
         s.clear();
         assertThat(s.size()).isZero();
     }
+
+    @Test
+    void closesOwed_areHandedOutOnce_exceptNamesPreparedAgainMeanwhile() {
+        ServerStatements s = new ServerStatements(4);
+        String evicted = s.add(key("a"));
+        s.remove(key("a"), evicted);
+        String again = s.add(key("b"));
+        assertThat(s.takeClosesOwed()).isEmpty();
+        s.closeSkipped(evicted);
+        s.closeSkipped(again); // a later exchange prepared it anew: its Close must not be sent
+        assertThat(s.takeClosesOwed()).containsExactly(evicted);
+        assertThat(s.takeClosesOwed()).isEmpty();
+        s.closeSkipped(evicted);
+        s.clear();
+        assertThat(s.takeClosesOwed()).isEmpty();
+    }
 }

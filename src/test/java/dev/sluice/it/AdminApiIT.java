@@ -549,6 +549,25 @@ class AdminApiIT {
         }
     }
 
+    @Test
+    void anEventLoopThatEnds_makesSluiceNotLive() throws Exception {
+        SluiceConfig config = TestConfig.builder().ioThreads(2).build();
+        try (ProxyServer p = ProxyServer.start(config); AdminServer a = AdminServer.start(p, config.adminListen())) {
+            assertThat(http(a.port(), "GET", "/health/live", null).statusCode()).isEqualTo(200);
+            assertThat(p.loopFailure()).isNotDone();
+            // as when an Error escapes Netty's I/O processing and ends the loop's thread
+            p.eventLoops().iterator().next().shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
+            String reason = p.loopFailure().get(30, TimeUnit.SECONDS);
+            assertThat(reason).contains("stopped unexpectedly");
+            HttpResponse<String> live = http(a.port(), "GET", "/health/live", null);
+            assertThat(live.statusCode()).isEqualTo(503);
+            assertThat(JSON.readTree(live.body()).get("reason").asText()).isEqualTo(reason);
+            JsonNode status = JSON.readTree(http(a.port(), "GET", "/api/v1/status", null).body());
+            assertThat(status.get("status").asText()).isEqualTo("critical");
+            assertThat(status.get("reasons")).extracting(JsonNode::asText).contains(reason);
+        }
+    }
+
     // ---- security and validation
 
     @Test

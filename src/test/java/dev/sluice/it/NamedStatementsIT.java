@@ -133,6 +133,58 @@ class NamedStatementsIT {
         }
     }
 
+    @Test
+    void statementsWhoseCloseOrParseWasSkipped_doNotPileUpOnTheServer() throws Exception {
+        // statement cache of 2 on one connection: each round evicts (Close) and prepares again
+        // (Close + Parse) in exchanges that an error makes PostgreSQL skip
+        ProxyServer small = ProxyServer.start(TestConfig.builder().poolSize(1).ioThreads(1).preparedStatementCacheSize(2).build());
+        try (WireClient a = WireClient.connect("127.0.0.1", small.port(), Duration.ofSeconds(20))) {
+            a.login(TestPostgres.APP_USER, TestPostgres.APP_PASSWORD, TestPostgres.DATABASE);
+            for (int i = 0; i < 6; i++) {
+                a.send(cat(parse("s" + i, "SELECT " + (1000 + i)), sync(), parse("a" + i, "SELECT " + (2000 + i)), sync(),
+                        parse("b" + i, "SELECT " + (3000 + i)), sync()));
+                for (int n = 0; n < 3; n++) {
+                    a.readUntilReady();
+                }
+                a.send(cat(parse("", "SELECT 1/0"), bind(""), execute(), bind("s" + i), execute(), sync(),
+                        bind("s" + i), execute(), sync()));
+                assertThat(WireClient.types(a.readUntilReady())).containsExactly('1', 'E', 'Z');
+                List<WireClient.Message> r = a.readUntilReady();
+                assertThat(WireClient.firstValue(r)).isEqualTo(String.valueOf(1000 + i));
+                int onServer = Integer.parseInt(WireClient.firstValue(a.simpleQuery("SELECT count(*) FROM pg_prepared_statements")));
+                assertThat(onServer).as("statements on the backend after round " + i).isLessThanOrEqualTo(3);
+            }
+        } finally {
+            small.close();
+        }
+    }
+
+    @Test
+    void aStatementPreparedAgainByALaterExchange_isNotClosedForTheCloseAnErrorSkipped() throws Exception {
+        ProxyServer one = ProxyServer.start(TestConfig.builder().poolSize(1).ioThreads(1).build());
+        try (WireClient a = WireClient.connect("127.0.0.1", one.port(), Duration.ofSeconds(20))) {
+            a.login(TestPostgres.APP_USER, TestPostgres.APP_PASSWORD, TestPostgres.DATABASE);
+            a.send(cat(parse("s", "SELECT 'kept'"), sync()));
+            a.readUntilReady();
+            a.simpleQuery("DEALLOCATE ALL"); // Sluice forgets what it prepared: the next Bind of s prepares it
+            // the second exchange prepares s again (Close + Parse), skipped after its error; the
+            // third prepares it again and that one stays
+            a.send(cat(bind("s"), execute(), sync(),
+                    parse("", "SELECT 1/0"), bind(""), execute(), bind("s"), execute(), sync(),
+                    bind("s"), execute(), sync()));
+            assertThat(WireClient.firstValue(a.readUntilReady())).isEqualTo("kept");
+            assertThat(WireClient.types(a.readUntilReady())).containsExactly('1', 'E', 'Z');
+            assertThat(WireClient.firstValue(a.readUntilReady())).isEqualTo("kept");
+            a.send(cat(parse("t", "SELECT 'new'"), bind("t"), execute(), sync()));
+            assertThat(WireClient.firstValue(a.readUntilReady())).isEqualTo("new");
+            List<WireClient.Message> r = run(a, "s");
+            assertThat(WireClient.types(r)).as("s still prepared on the backend").containsExactly('2', 'D', 'C', 'Z');
+            assertThat(WireClient.firstValue(r)).isEqualTo("kept");
+        } finally {
+            one.close();
+        }
+    }
+
     private static List<WireClient.Message> run(WireClient a, String statement) throws Exception {
         a.send(cat(bind(statement), execute(), sync()));
         return a.readUntilReady();

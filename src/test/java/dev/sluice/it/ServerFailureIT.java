@@ -187,6 +187,7 @@ class ServerFailureIT {
             AtomicBoolean stop = new AtomicBoolean();
             List<Looper> loopers = new ArrayList<>();
             var executor = Executors.newFixedThreadPool(threads);
+            Throwable failure = null;
             try {
                 for (int i = 0; i < threads; i++) {
                     Looper l = new Looper(proxy, phase, stop);
@@ -232,10 +233,20 @@ class ServerFailureIT {
                         assertThat(intQuery(s, "SELECT " + i)).isEqualTo(i);
                     }
                 }
+            } catch (Throwable t) {
+                failure = t;
+                throw t;
             } finally {
                 stop.set(true);
                 executor.shutdown();
-                assertThat(executor.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+                if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                    // a client still waiting for an answer: report it without hiding the first failure
+                    AssertionError stuck = new AssertionError("clients still running after the stop: " + loopers);
+                    if (failure == null) {
+                        throw stuck;
+                    }
+                    failure.addSuppressed(stuck);
+                }
                 for (Looper l : loopers) {
                     l.closeQuietly();
                 }
