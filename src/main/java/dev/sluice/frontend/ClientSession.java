@@ -1102,23 +1102,25 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      * Close and Parse work whether or not the first Parse ran.
      */
     private void prepareAgain(StatementKey key, String name, byte kind, String clientName, StatementKey previous) {
-        rewritten.add(Messages.close(channel.alloc(), (byte) 'S', name));
-        tracker.add(RequestTracker.INJECTED_CLOSE, name);
-        ByteBuf p = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 16 + key.bodyLength());
-        Messages.cstring(p, name);
-        key.writeBody(p);
-        rewritten.add(Messages.finish(p, 0));
-        Prepared prepared = new Prepared(key, name, clientName, syncsSent, previous);
-        tracker.add(kind, prepared);
-        parsesInFlight.put(name, prepared);
+        sendClose(name);
+        sendParse(key, name, kind, clientName, previous);
     }
 
     private String prepareOnServer(StatementKey key, byte kind, String clientName, StatementKey previous) {
         for (String owed : server.statements().takeClosesOwed()) {
-            rewritten.add(Messages.close(channel.alloc(), (byte) 'S', owed));
-            tracker.add(RequestTracker.INJECTED_CLOSE, owed);
+            sendClose(owed);
         }
         String name = server.statements().add(key);
+        sendParse(key, name, kind, clientName, previous);
+        String evicted = server.statements().evictOne();
+        if (evicted != null) {
+            sendClose(evicted);
+        }
+        return name;
+    }
+
+    /** Queues a Parse of {@code key} as server statement {@code name}, tracked as in flight. */
+    private void sendParse(StatementKey key, String name, byte kind, String clientName, StatementKey previous) {
         ByteBuf p = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 16 + key.bodyLength());
         Messages.cstring(p, name);
         key.writeBody(p);
@@ -1129,12 +1131,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             parsesInFlight = new HashMap<>();
         }
         parsesInFlight.put(name, prepared);
-        String evicted = server.statements().evictOne();
-        if (evicted != null) {
-            rewritten.add(Messages.close(channel.alloc(), (byte) 'S', evicted));
-            tracker.add(RequestTracker.INJECTED_CLOSE, evicted);
-        }
-        return name;
+    }
+
+    /** Queues a Close of server statement {@code name}; its name comes back if the server skips it. */
+    private void sendClose(String name) {
+        rewritten.add(Messages.close(channel.alloc(), (byte) 'S', name));
+        tracker.add(RequestTracker.INJECTED_CLOSE, name);
     }
 
     private boolean bind(ByteBuf b, int start, int size) {
@@ -1608,31 +1610,39 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             }
         }
         if (undone != null) {
-            // what the client's names mean goes back to before the skipped messages, latest first
-            for (int i = undone.size() - 1; i >= 0; i--) {
-                if (undone.get(i) instanceof Prepared p) {
-                    if (statements.get(p.clientName()) == p.key()) {
-                        if (p.previous() != null) {
-                            statements.put(p.clientName(), p.previous());
-                        } else {
-                            statements.remove(p.clientName());
-                        }
-                        if (configSetters != null) {
-                            configSetters.remove(p.clientName());
-                        }
-                    }
-                } else if (undone.get(i) instanceof ClosedName c && !statements.containsKey(c.clientName())) {
-                    statements.put(c.clientName(), c.key());
-                    if (c.setsConfig()) {
-                        configSetters.add(c.clientName());
-                    }
-                }
-            }
+            undo(undone);
         }
         if (tracker.isEmpty()) {
             skipToSync = true;
         }
         return true;
+    }
+
+    /**
+     * What the client's names mean goes back to before the Parse and Close messages PostgreSQL
+     * skipped ({@code skipped}, in the order they were sent), latest first.
+     */
+    private void undo(List<Object> skipped) {
+        for (int i = skipped.size() - 1; i >= 0; i--) {
+            if (skipped.get(i) instanceof Prepared p) {
+                if (statements.get(p.clientName()) != p.key()) {
+                    continue; // a later message gave the name another meaning
+                }
+                if (p.previous() != null) {
+                    statements.put(p.clientName(), p.previous());
+                } else {
+                    statements.remove(p.clientName());
+                }
+                if (configSetters != null) {
+                    configSetters.remove(p.clientName());
+                }
+            } else if (skipped.get(i) instanceof ClosedName c && !statements.containsKey(c.clientName())) {
+                statements.put(c.clientName(), c.key());
+                if (c.setsConfig()) {
+                    configSetters.add(c.clientName());
+                }
+            }
+        }
     }
 
     /**
@@ -2093,18 +2103,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         dropExtRetry();
         releaseHeldRowDescription();
         boolean nothingInFlight = tracker.isEmpty() && !fromServer.isReadable() && s.transactionStatus == 'I';
-        tracker.clear();
-        copyInSyncsIgnored = false;
-        copyInActive = false;
-        copyDroppedSyncs = 0;
-        fenceAnswered = false;
-        releaseHeldReady(false);
-        parsesInFlight = null;
-        syncsSent = 0;
-        requestStartNanos = 0;
-        if (timer != null) {
-            timer.clear();
-        }
+        forgetExchanges();
         fromServer.release();
         if (transactionMode && !pinned && nothingInFlight && !fatalForwarded) {
             // the client had no request and no transaction on it: it loses nothing and simply
@@ -2176,6 +2175,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             }
         }
         fromServer.release();
+        forgetExchanges();
+    }
+
+    /** Forgets every request in flight on the server connection the session no longer has. */
+    private void forgetExchanges() {
         tracker.clear();
         copyInSyncsIgnored = false;
         copyInActive = false;

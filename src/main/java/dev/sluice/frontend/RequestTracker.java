@@ -132,18 +132,17 @@ final class RequestTracker {
 
     /** Whether the client's CopyDone or CopyFail is queued. */
     boolean hasCopyEnd() {
-        for (int n = 0; n < size; n++) {
-            if (kinds[(head + n) & (kinds.length - 1)] == COPY_END) {
-                return true;
-            }
-        }
-        return false;
+        return contains(COPY_END);
     }
 
     /** Whether a Sync is queued, i.e. an extended-protocol error would stop skipping at it. */
     boolean hasSync() {
+        return contains(SYNC);
+    }
+
+    private boolean contains(byte kind) {
         for (int n = 0; n < size; n++) {
-            if (kinds[(head + n) & (kinds.length - 1)] == SYNC) {
+            if (kinds[(head + n) & (kinds.length - 1)] == kind) {
                 return true;
             }
         }
