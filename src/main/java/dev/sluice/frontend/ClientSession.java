@@ -1040,11 +1040,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private boolean parse(ByteBuf b, int start, int size) {
         int end = start + size;
         int nameEnd = Messages.skipCstring(b, start + 5, end);
-        boolean setsConfig = transactionMode && !pinned && noteSessionState(b, start, size);
         boolean unnamed = nameEnd == start + 6;
         // the name is decoded only for what looks it up: statistics, or renaming (transaction mode)
         String clientName = unnamed || timer == null && !transactionMode ? ""
                 : b.toString(start + 5, nameEnd - start - 6, StandardCharsets.UTF_8);
+        if (transactionMode && !unnamed && statements.containsKey(clientName) && !nameInDoubt(clientName)) {
+            refuseDuplicate(clientName, StatementKey.of(b, nameEnd, end - nameEnd));
+            return false;
+        }
+        boolean setsConfig = transactionMode && !pinned && noteSessionState(b, start, size);
         if (timer != null) {
             int textEnd = b.indexOf(nameEnd, end, (byte) 0);
             timer.parse(clientName, b, nameEnd, textEnd < 0 ? end : textEnd);
@@ -1072,6 +1076,35 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             tracker.add(RequestTracker.SYNTHETIC_PARSE_COMPLETE, new Prepared(key, onServer, clientName, -1, previous));
         }
         return false;
+    }
+
+    /**
+     * Whether what {@code clientName} means depends on an exchange PostgreSQL has not answered yet:
+     * a Parse or Close of it there is skipped if something before it in that exchange fails.
+     */
+    private boolean nameInDoubt(String clientName) {
+        return tracker.anyBeforeLastSync(p -> p instanceof Prepared q && clientName.equals(q.clientName())
+                || p instanceof ClosedName c && clientName.equals(c.clientName()));
+    }
+
+    /**
+     * A Parse of a name the client already has. PostgreSQL parses and analyses the text first (a
+     * syntax error, an unknown table, a failed transaction block are reported as such) and only
+     * then refuses the name with 42P05, skipping the rest of the exchange and aborting a
+     * transaction block. The server would take the duplicate under the fresh name Sluice gives it,
+     * so Sluice prepares the text as it would for a Bind (an error there reaches the client as
+     * is), then sends a Parse that fails analysis: it stops the exchange at the same point, with the
+     * same effects, and its error is answered as PostgreSQL's 42P05. The client's name keeps its
+     * first statement.
+     */
+    private void refuseDuplicate(String clientName, StatementKey key) {
+        ensurePrepared(key);
+        ByteBuf p = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 96);
+        Messages.cstring(p, "sluice_duplicate");
+        Messages.cstring(p, "SELECT $0 -- sluice: the client parsed a statement name it already has");
+        p.writeShort(0);
+        rewritten.add(Messages.finish(p, 0));
+        tracker.add(RequestTracker.DUPLICATE_PARSE, clientName);
     }
 
     /** The server name of {@code key}, preparing it first on this server connection if needed. */
@@ -1169,15 +1202,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         head.writeByte(0);
         rewritten.add(head);
         rewritten.add(b.retainedSlice(stmtEnd, restLen));
-        tracker.add(RequestTracker.BIND);
+        tracker.add(RequestTracker.BIND, stmtName); // PostgreSQL's errors name the statement as the client does
         return false;
     }
 
     private boolean describe(ByteBuf b, int start, int size) {
         byte kind = b.getByte(start + 5);
+        String clientName;
         StatementKey key;
         if (!transactionMode || kind != 'S' || size <= 7
-                || (key = statements.get(Messages.cstringAt(b, start + 6, start + size))) == null) {
+                || (key = statements.get(clientName = Messages.cstringAt(b, start + 6, start + size))) == null) {
             tracker.add(RequestTracker.DESCRIBE);
             return true;
         }
@@ -1186,7 +1220,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         d.writeByte('S');
         Messages.cstring(d, name);
         rewritten.add(Messages.finish(d, 0));
-        tracker.add(RequestTracker.DESCRIBE);
+        tracker.add(RequestTracker.DESCRIBE, clientName);
         return false;
     }
 
@@ -1204,7 +1238,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         StatementKey was = statements.remove(closed);
         boolean setsConfig = configSetters != null && configSetters.remove(closed);
         // kept so that the name comes back if PostgreSQL skips this Close after an earlier error
-        tracker.add(RequestTracker.SYNTHETIC_CLOSE_COMPLETE, was == null ? null : new ClosedName(closed, was, setsConfig));
+        tracker.add(RequestTracker.SYNTHETIC_CLOSE_COMPLETE, new ClosedName(closed, was, setsConfig));
         return false;
     }
 
@@ -1422,8 +1456,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         continue; // swallowed: the statement runs again once its ReadyForQuery came
                     }
                     String sqlState = null;
+                    String renamed = null; // the message in the client's statement names, when it differs
                     if (head != RequestTracker.INJECTED_QUERY) {
                         sqlState = Messages.errorField(b, start, size, 'C');
+                        if (head == RequestTracker.DUPLICATE_PARSE && SqlState.UNDEFINED_PARAMETER.equals(sqlState)) {
+                            sqlState = SqlState.DUPLICATE_PREPARED_STATEMENT;
+                            renamed = "prepared statement \"" + tracker.peekPayload() + "\" already exists";
+                        } else if ((head == RequestTracker.BIND || head == RequestTracker.DESCRIBE)
+                                && SqlState.INVALID_SQL_STATEMENT_NAME.equals(sqlState)
+                                && tracker.peekPayload() instanceof String clientName) {
+                            renamed = "prepared statement \"" + clientName + "\" does not exist";
+                        }
                         traffic.error(sqlState);
                         if (timer != null && head == RequestTracker.QUERY) {
                             timer.queryError(sqlState);
@@ -1434,6 +1477,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     if (!pass) {
                         runStart = flushServerRun(b, runStart, start);
                         parametersRefused(tracker.peekPayload(), b, start, size);
+                    }
+                    if (renamed != null) {
+                        runStart = flushServerRun(b, runStart, start);
+                        channel.write(Messages.errorResponse(channel.alloc(), "ERROR", sqlState, renamed), channel.voidPromise());
+                        pass = false;
                     }
                     if (fence) {
                         sendFence();
@@ -1620,27 +1668,34 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
 
     /**
      * What the client's names mean goes back to before the Parse and Close messages PostgreSQL
-     * skipped ({@code skipped}, in the order they were sent), latest first.
+     * skipped ({@code skipped}, in the order they were sent), latest first. Where a later exchange,
+     * not answered yet, parsed or closed the name again, that message decides what the name means
+     * now; it learns what the name meant before it instead, for the case PostgreSQL skips it too.
      */
     private void undo(List<Object> skipped) {
         for (int i = skipped.size() - 1; i >= 0; i--) {
-            if (skipped.get(i) instanceof Prepared p) {
-                if (statements.get(p.clientName()) != p.key()) {
-                    continue; // a later message gave the name another meaning
-                }
-                if (p.previous() != null) {
-                    statements.put(p.clientName(), p.previous());
-                } else {
-                    statements.remove(p.clientName());
-                }
-                if (configSetters != null) {
-                    configSetters.remove(p.clientName());
-                }
-            } else if (skipped.get(i) instanceof ClosedName c && !statements.containsKey(c.clientName())) {
-                statements.put(c.clientName(), c.key());
-                if (c.setsConfig()) {
-                    configSetters.add(c.clientName());
-                }
+            Object x = skipped.get(i);
+            String name = x instanceof Prepared p ? p.clientName() : ((ClosedName) x).clientName();
+            StatementKey before = x instanceof Prepared p ? p.previous() : ((ClosedName) x).key();
+            Object later = tracker.firstPayload(y -> y instanceof Prepared q && name.equals(q.clientName())
+                    || y instanceof ClosedName c && name.equals(c.clientName()));
+            if (later instanceof Prepared q) {
+                q.previous = before;
+                continue;
+            }
+            if (later instanceof ClosedName c) {
+                c.key = before;
+                continue;
+            }
+            if (before != null) {
+                statements.put(name, before);
+            } else {
+                statements.remove(name);
+            }
+            if (x instanceof Prepared && configSetters != null) {
+                configSetters.remove(name);
+            } else if (x instanceof ClosedName c && c.setsConfig()) {
+                configSetters.add(name);
             }
         }
     }
@@ -2352,8 +2407,32 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         return channel;
     }
 
-    /** A client statement name a Close removed, with what it meant. */
-    private record ClosedName(String clientName, StatementKey key, boolean setsConfig) {
+    /**
+     * A client's Close of a statement name, until answered; {@code key} is what the name meant
+     * before (null: nothing), restored if PostgreSQL skips the Close.
+     */
+    private static final class ClosedName {
+        private final String clientName;
+        private StatementKey key;
+        private final boolean setsConfig;
+
+        ClosedName(String clientName, StatementKey key, boolean setsConfig) {
+            this.clientName = clientName;
+            this.key = key;
+            this.setsConfig = setsConfig;
+        }
+
+        String clientName() {
+            return clientName;
+        }
+
+        StatementKey key() {
+            return key;
+        }
+
+        boolean setsConfig() {
+            return setsConfig;
+        }
     }
 
     /**
@@ -2363,6 +2442,39 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      * (-1: no Parse went out); {@code previous} is what the client's name meant before, restored
      * if PostgreSQL skips the Parse.
      */
-    private record Prepared(StatementKey key, String name, String clientName, int exchange, StatementKey previous) {
+    private static final class Prepared {
+        private final StatementKey key;
+        private final String name;
+        private final String clientName;
+        private final int exchange;
+        private StatementKey previous;
+
+        Prepared(StatementKey key, String name, String clientName, int exchange, StatementKey previous) {
+            this.key = key;
+            this.name = name;
+            this.clientName = clientName;
+            this.exchange = exchange;
+            this.previous = previous;
+        }
+
+        StatementKey key() {
+            return key;
+        }
+
+        String name() {
+            return name;
+        }
+
+        String clientName() {
+            return clientName;
+        }
+
+        int exchange() {
+            return exchange;
+        }
+
+        StatementKey previous() {
+            return previous;
+        }
     }
 }

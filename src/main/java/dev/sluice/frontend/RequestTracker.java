@@ -1,5 +1,7 @@
 package dev.sluice.frontend;
 
+import java.util.function.Predicate;
+
 /**
  * The requests a session sent to its server connection that PostgreSQL has not answered yet, in
  * order. It tells the session which server message ends which request, so Sluice knows when a
@@ -41,6 +43,13 @@ final class RequestTracker {
      * EmptyQueryResponse, but the last (the Sync's), is the client's.
      */
     static final byte FENCE = 15;
+    /**
+     * A client's Parse of a name it already has. PostgreSQL never sees the duplicate (Sluice
+     * renames statements), so Sluice sends a Parse that fails analysis in its place: the exchange
+     * stops there as PostgreSQL would stop it, and the error is answered as PostgreSQL's 42P05.
+     * The payload is the client's name.
+     */
+    static final byte DUPLICATE_PARSE = 16;
 
     private byte[] kinds = new byte[16];
     private Object[] payloads = new Object[16];
@@ -140,6 +149,35 @@ final class RequestTracker {
         return contains(SYNC);
     }
 
+    /**
+     * Whether a request queued before the last Sync, in an exchange PostgreSQL has not answered
+     * yet, carries a payload {@code test} accepts.
+     */
+    boolean anyBeforeLastSync(Predicate<Object> test) {
+        int last = size - 1;
+        while (last >= 0 && kinds[(head + last) & (kinds.length - 1)] != SYNC) {
+            last--;
+        }
+        for (int n = 0; n < last; n++) {
+            Object p = payloads[(head + n) & (kinds.length - 1)];
+            if (p != null && test.test(p)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The first payload, from the head on, that {@code test} accepts; null when none. */
+    Object firstPayload(Predicate<Object> test) {
+        for (int n = 0; n < size; n++) {
+            Object p = payloads[(head + n) & (kinds.length - 1)];
+            if (p != null && test.test(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
     private boolean contains(byte kind) {
         for (int n = 0; n < size; n++) {
             if (kinds[(head + n) & (kinds.length - 1)] == kind) {
@@ -172,7 +210,7 @@ final class RequestTracker {
     /** Extended-protocol requests: an error in one makes PostgreSQL skip the rest up to Sync. */
     static boolean isExtended(byte kind) {
         return kind >= PARSE && kind <= CLOSE || kind == INJECTED_PARSE || kind == INJECTED_CLOSE
-                || kind == INJECTED_BIND || isSynthetic(kind);
+                || kind == INJECTED_BIND || kind == DUPLICATE_PARSE || isSynthetic(kind);
     }
 
     void clear() {

@@ -16,6 +16,9 @@ public final class SqlState {
     public static final String INVALID_PARAMETER_VALUE = "22023";
     public static final String INSUFFICIENT_PRIVILEGE = "42501";
     public static final String SYNTAX_ERROR = "42601";
+    public static final String DUPLICATE_PREPARED_STATEMENT = "42P05";
+    public static final String UNDEFINED_PARAMETER = "42P02";
+    public static final String INVALID_SQL_STATEMENT_NAME = "26000";
     public static final String WARNING = "01000";
 
     private SqlState() {

@@ -129,7 +129,8 @@ class RequestTrackerTest {
     @Test
     void isInjected_onlyForRequestsSluiceSent() {
         assertThat(kindsWhere(RequestTracker::isInjected)).containsExactly(RequestTracker.INJECTED_PARSE,
-                RequestTracker.INJECTED_CLOSE, RequestTracker.INJECTED_QUERY);
+                RequestTracker.INJECTED_CLOSE, RequestTracker.INJECTED_QUERY, RequestTracker.INJECTED_BIND,
+                RequestTracker.FENCE);
     }
 
     @Test
@@ -143,10 +144,43 @@ class RequestTrackerTest {
         assertThat(kindsWhere(RequestTracker::isExtended)).containsExactly(RequestTracker.PARSE, RequestTracker.BIND,
                 RequestTracker.DESCRIBE, RequestTracker.EXECUTE, RequestTracker.CLOSE, RequestTracker.INJECTED_PARSE,
                 RequestTracker.INJECTED_CLOSE, RequestTracker.SYNTHETIC_PARSE_COMPLETE,
-                RequestTracker.SYNTHETIC_CLOSE_COMPLETE);
+                RequestTracker.SYNTHETIC_CLOSE_COMPLETE, RequestTracker.INJECTED_BIND, RequestTracker.DUPLICATE_PARSE);
         assertThat(RequestTracker.isExtended(RequestTracker.SYNC)).isFalse();
         assertThat(RequestTracker.isExtended(RequestTracker.QUERY)).isFalse();
         assertThat(RequestTracker.isExtended(RequestTracker.INJECTED_QUERY)).isFalse();
+    }
+
+    @Test
+    void anyBeforeLastSync_looksOnlyAtExchangesSentBeforeTheCurrentOne() {
+        tracker.add(RequestTracker.PARSE, "a");
+        tracker.add(RequestTracker.SYNC);
+        tracker.add(RequestTracker.CLOSE, "b");
+        assertThat(tracker.anyBeforeLastSync("a"::equals)).isTrue();
+        assertThat(tracker.anyBeforeLastSync("b"::equals)).as("the current exchange").isFalse();
+        tracker.add(RequestTracker.SYNC);
+        assertThat(tracker.anyBeforeLastSync("b"::equals)).isTrue();
+        tracker.pop();
+        tracker.pop();
+        assertThat(tracker.anyBeforeLastSync("a"::equals)).as("answered").isFalse();
+    }
+
+    @Test
+    void anyBeforeLastSync_withoutASync_isFalse() {
+        tracker.add(RequestTracker.PARSE, "a");
+        assertThat(tracker.anyBeforeLastSync(p -> true)).isFalse();
+    }
+
+    @Test
+    void firstPayload_theEarliestAccepted_skippingRequestsWithout() {
+        tracker.add(RequestTracker.SYNC);
+        tracker.add(RequestTracker.PARSE, "a1");
+        tracker.add(RequestTracker.BIND, "b");
+        tracker.add(RequestTracker.PARSE, "a2");
+        assertThat(tracker.firstPayload(p -> ((String) p).startsWith("a"))).isEqualTo("a1");
+        assertThat(tracker.firstPayload("c"::equals)).isNull();
+        tracker.pop();
+        tracker.pop();
+        assertThat(tracker.firstPayload(p -> ((String) p).startsWith("a"))).isEqualTo("a2");
     }
 
     private List<Byte> drain() {
@@ -163,7 +197,7 @@ class RequestTrackerTest {
 
     private static List<Byte> kindsWhere(KindPredicate p) {
         List<Byte> out = new ArrayList<>();
-        for (byte k = 1; k <= 12; k++) {
+        for (byte k = 1; k <= RequestTracker.DUPLICATE_PARSE; k++) {
             if (p.test(k)) {
                 out.add(k);
             }

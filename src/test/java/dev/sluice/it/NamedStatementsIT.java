@@ -18,9 +18,11 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Protocol-level named statements in transaction mode, where Sluice renames them per server
- * connection: a client must see what PostgreSQL itself would answer when its Parse fails, and
- * when an error earlier in an exchange makes PostgreSQL skip its Parse or Close. Two server connections on one event loop, so a client can be moved to a connection
- * that lacks its statement.
+ * connection: a client must see what PostgreSQL itself would answer when it parses a name twice,
+ * when its Parse fails, and when an error earlier in an exchange makes PostgreSQL skip its Parse
+ * or Close. Two server connections on one event loop, so a client can be moved to a connection
+ * that lacks its statement. Where a test says "as PostgreSQL answers", it sends the same bytes to
+ * PostgreSQL directly and compares every message type, SQLSTATE and error text.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class NamedStatementsIT {
@@ -36,6 +38,73 @@ class NamedStatementsIT {
     static void stop() {
         if (sluice != null) {
             sluice.close();
+        }
+    }
+
+    @Test
+    void parsingANameTwice_isRefusedWith42P05_andTheFirstStatementStays() throws Exception {
+        byte[] first = cat(parse("dup", "SELECT 'first'"), sync());
+        byte[] again = cat(parse("dup", "SELECT 'second'"), bind("dup"), execute(), sync());
+        byte[] use = cat(bind("dup"), execute(), sync());
+        List<String> viaSluice = answers(sluice.port(), first, again, use);
+        assertThat(viaSluice).isEqualTo(answers(TestPostgres.port(), first, again, use));
+        assertThat(viaSluice).containsSubsequence(
+                "E 42P05 prepared statement \"dup\" already exists", "Z I", "2", "D first", "C SELECT 1");
+    }
+
+    @Test
+    void aDuplicateParse_abortsTheTransactionBlockAndSkipsTheRestOfItsExchange() throws Exception {
+        byte[] begin = WireClient.query("BEGIN");
+        byte[] first = cat(parse("twice", "SELECT 1"), sync());
+        byte[] again = cat(parse("", "SELECT 2"), bind(""), execute(), parse("twice", "SELECT 3"),
+                parse("never", "SELECT 4"), sync());
+        byte[] after = cat(bind("never"), execute(), sync());
+        byte[] end = WireClient.query("ROLLBACK");
+        List<String> viaSluice = answers(sluice.port(), begin, first, again, after, end);
+        assertThat(viaSluice).isEqualTo(answers(TestPostgres.port(), begin, first, again, after, end));
+        assertThat(viaSluice).containsSubsequence("D 2", "E 42P05 prepared statement \"twice\" already exists", "Z E");
+        assertThat(errors(viaSluice)).containsExactly("42P05", "26000");
+    }
+
+    @Test
+    void aDuplicateParse_reportsWhatIsWrongWithItsTextFirst_asPostgresDoes() throws Exception {
+        byte[] first = cat(parse("checked", "SELECT 1"), sync());
+        byte[] syntax = cat(parse("checked", "SELEC 2"), sync());
+        byte[] missing = cat(parse("checked", "SELECT * FROM named_statements_nowhere"), sync());
+        byte[] failedBlock = cat(WireClient.query("BEGIN"), WireClient.query("SELECT 1/0"),
+                parse("checked", "SELECT 3"), sync(), WireClient.query("ROLLBACK"));
+        List<String> viaSluice = answers(sluice.port(), first, syntax, missing, failedBlock);
+        assertThat(viaSluice).isEqualTo(answers(TestPostgres.port(), first, syntax, missing, failedBlock));
+        assertThat(errors(viaSluice)).containsExactly("42601", "42P01", "22012", "25P02");
+    }
+
+    @Test
+    void aNameWhoseMeaningAPipelinedErrorUndid_isParsedAgainWithoutComplaint() throws Exception {
+        // the first exchange fails before its Parse of "chain"; the second parses "chain" again
+        // (Sluice cannot know yet that the first one will be skipped) and fails too: afterwards
+        // the name must be free, as it is in PostgreSQL
+        byte[] pipeline = cat(bind("chain_missing"), execute(), parse("chain", "SELECT 1"), sync(),
+                parse("chain", "SELECT * FROM named_statements_nowhere"), sync());
+        byte[] again = cat(parse("chain", "SELECT 'free'"), bind("chain"), execute(), sync());
+        List<String> viaSluice = answers(sluice.port(), pipeline, again);
+        assertThat(viaSluice).isEqualTo(answers(TestPostgres.port(), pipeline, again));
+        assertThat(viaSluice).endsWith("1", "2", "D free", "C SELECT 1", "Z I");
+    }
+
+    @Test
+    void aStatementWhoseParseASkippedExchangeHeld_isReportedMissingByTheClientsName() throws Exception {
+        try (WireClient a = client()) {
+            // Sluice takes the pipelined Parse at its word when it forwards the Describe and Bind;
+            // PostgreSQL skipped it, and its error names the statement as the client does
+            a.send(cat(parse("", "SELECT 1/0"), bind(""), execute(), parse("ghost", "SELECT 'ghost'"), sync(),
+                    describe("ghost"), sync(), bind("ghost"), execute(), sync()));
+            assertThat(WireClient.types(a.readUntilReady())).containsExactly('1', 'E', 'Z');
+            for (int i = 0; i < 2; i++) {
+                List<WireClient.Message> r = a.readUntilReady();
+                assertThat(WireClient.types(r)).containsExactly('E', 'Z');
+                assertThat(r.get(0).sqlState()).isEqualTo("26000");
+                assertThat(r.get(0).field('M')).isEqualTo("prepared statement \"ghost\" does not exist");
+            }
         }
     }
 
@@ -190,6 +259,50 @@ class NamedStatementsIT {
         return a.readUntilReady();
     }
 
+    /**
+     * Sends each of {@code exchanges} in turn to {@code port} (each ending in as many ReadyForQuery
+     * as it has Syncs and Queries) and returns every answer as "type[ SQLSTATE message]" for an
+     * error, "type status" for ReadyForQuery, "D value" for a row, "C tag", or the type alone.
+     */
+    private static List<String> answers(int port, byte[]... exchanges) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (WireClient c = WireClient.connect("127.0.0.1", port, Duration.ofSeconds(20))) {
+            c.login(TestPostgres.APP_USER, TestPostgres.APP_PASSWORD, TestPostgres.DATABASE);
+            for (byte[] e : exchanges) {
+                c.send(e);
+                for (int n = readiesOwed(e); n > 0; n--) {
+                    for (WireClient.Message m : c.readUntilReady()) {
+                        out.add(switch (m.type()) {
+                            case 'E' -> "E " + m.sqlState() + " " + m.field('M');
+                            case 'Z' -> "Z " + (char) m.body()[0];
+                            case 'D' -> "D " + WireClient.firstValue(List.of(m));
+                            case 'C' -> "C " + new String(m.body(), 0, m.body().length - 1, java.nio.charset.StandardCharsets.UTF_8);
+                            default -> String.valueOf(m.type());
+                        });
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The SQLSTATEs of the errors among {@code answers}, in order. */
+    private static List<String> errors(List<String> answers) {
+        return answers.stream().filter(a -> a.startsWith("E ")).map(a -> a.substring(2, 7)).toList();
+    }
+
+    /** How many ReadyForQuery the frames in {@code bytes} are answered with (one per Sync or Query). */
+    private static int readiesOwed(byte[] bytes) {
+        int n = 0;
+        for (int i = 0; i < bytes.length; ) {
+            if (bytes[i] == 'S' || bytes[i] == 'Q') {
+                n++;
+            }
+            i += 1 + java.nio.ByteBuffer.wrap(bytes, i + 1, 4).getInt();
+        }
+        return n;
+    }
+
     private static WireClient client() throws Exception {
         WireClient a = WireClient.connect("127.0.0.1", sluice.port(), Duration.ofSeconds(20));
         a.login(TestPostgres.APP_USER, TestPostgres.APP_PASSWORD, TestPostgres.DATABASE);
@@ -208,6 +321,10 @@ class NamedStatementsIT {
 
     private static byte[] execute() {
         return WireClient.frame('E', cat(WireClient.cstring(""), new byte[] {0, 0, 0, 0}));
+    }
+
+    private static byte[] describe(String statement) {
+        return WireClient.frame('D', cat(new byte[] {'S'}, WireClient.cstring(statement)));
     }
 
     private static byte[] close(String statement) {
