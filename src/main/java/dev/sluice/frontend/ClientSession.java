@@ -96,6 +96,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private static final Set<String> STARTUP_ACCEPTED = Set.of("user", "database", "replication", "extra_float_digits");
     private static final byte[] ADVISORY_LOCK = "advisory_lock".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SET_CONFIG = "set_config".getBytes(StandardCharsets.US_ASCII);
+    /** The server statement name of the Parse that checks a duplicate's text, closed right after. */
+    private static final String DUPLICATE_CHECK = "sluice_duplicate";
 
     private enum Phase { STARTUP, AUTH, LOGIN, READY, CONSOLE, CLOSED }
 
@@ -170,6 +172,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     private List<String> notApplied;
     /** Names of this client's prepared statements whose text calls set_config; null while none. */
     private Set<String> configSetters;
+    /**
+     * A statement that may drop prepared statements (DEALLOCATE, DISCARD) went to the server and
+     * may not be answered yet: until everything is, the client's names are in doubt.
+     */
+    private boolean dropMayRun;
+    /** The client's unnamed statement may drop prepared statements (see {@link #dropMayRun}). */
+    private boolean unnamedDrops;
     /** Syncs sent on the current server connection: numbers the exchanges a Parse may be skipped in. */
     private int syncsSent;
     /**
@@ -1045,7 +1054,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         String clientName = unnamed || timer == null && !transactionMode ? ""
                 : b.toString(start + 5, nameEnd - start - 6, StandardCharsets.UTF_8);
         if (transactionMode && !unnamed && statements.containsKey(clientName) && !nameInDoubt(clientName)) {
-            refuseDuplicate(clientName, StatementKey.of(b, nameEnd, end - nameEnd));
+            refuseDuplicate(clientName, b, nameEnd, end);
             return false;
         }
         boolean setsConfig = transactionMode && !pinned && noteSessionState(b, start, size);
@@ -1054,10 +1063,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             timer.parse(clientName, b, nameEnd, textEnd < 0 ? end : textEnd);
         }
         if (!transactionMode || unnamed) {
+            if (transactionMode) {
+                unnamedDrops = StatementKey.mayDropStatements(b, nameEnd, end);
+                dropMayRun |= unnamedDrops;
+            }
             tracker.add(RequestTracker.PARSE);
             return true;
         }
         StatementKey key = StatementKey.of(b, nameEnd, end - nameEnd);
+        dropMayRun |= key.dropsStatements();
         StatementKey previous = statements.put(clientName, key);
         if (setsConfig) {
             if (configSetters == null) {
@@ -1079,28 +1093,41 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     }
 
     /**
-     * Whether what {@code clientName} means depends on an exchange PostgreSQL has not answered yet:
-     * a Parse or Close of it there is skipped if something before it in that exchange fails.
+     * Whether what {@code clientName} means may still change with an answer PostgreSQL has not
+     * given yet: a Parse or Close of it in an earlier exchange is skipped if something before it
+     * there fails, and a simple Query or a DEALLOCATE or DISCARD may drop every name.
      */
     private boolean nameInDoubt(String clientName) {
-        return tracker.anyBeforeLastSync(p -> p instanceof Prepared q && clientName.equals(q.clientName())
-                || p instanceof ClosedName c && clientName.equals(c.clientName()));
+        if (tracker.isEmpty()) {
+            dropMayRun = false;
+            return false;
+        }
+        return dropMayRun || tracker.hasQuery()
+                || tracker.anyBeforeLastSync(p -> p instanceof Prepared q && clientName.equals(q.clientName())
+                        || p instanceof ClosedName c && clientName.equals(c.clientName()));
     }
 
     /**
-     * A Parse of a name the client already has. PostgreSQL parses and analyses the text first (a
-     * syntax error, an unknown table, a failed transaction block are reported as such) and only
-     * then refuses the name with 42P05, skipping the rest of the exchange and aborting a
-     * transaction block. The server would take the duplicate under the fresh name Sluice gives it,
-     * so Sluice prepares the text as it would for a Bind (an error there reaches the client as
-     * is), then sends a Parse that fails analysis: it stops the exchange at the same point, with the
-     * same effects, and its error is answered as PostgreSQL's 42P05. The client's name keeps its
-     * first statement.
+     * A Parse of a name the client already has (its text from {@code textStart} to {@code end}).
+     * PostgreSQL parses and analyses the text first (a syntax error, an unknown table, a failed
+     * transaction block are reported as such) and only then refuses the name with 42P05, skipping
+     * the rest of the exchange and aborting a transaction block. The server would take the
+     * duplicate under the fresh name Sluice gives it, so Sluice sends the text under a scratch name
+     * and closes it (an error there reaches the client as is), then a Parse that fails analysis:
+     * it stops the exchange at the same point, with the same effects, and its error is answered
+     * as PostgreSQL's 42P05. The client's name keeps its first statement.
      */
-    private void refuseDuplicate(String clientName, StatementKey key) {
-        ensurePrepared(key);
+    private void refuseDuplicate(String clientName, ByteBuf b, int textStart, int end) {
+        ByteBuf check = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 32 + end - textStart);
+        Messages.cstring(check, DUPLICATE_CHECK);
+        check.writeBytes(b, textStart, end - textStart);
+        rewritten.add(Messages.finish(check, 0));
+        tracker.add(RequestTracker.INJECTED_PARSE);
+        // skipped only when the Parse before it failed or was skipped: then there is nothing to close
+        rewritten.add(Messages.close(channel.alloc(), (byte) 'S', DUPLICATE_CHECK));
+        tracker.add(RequestTracker.INJECTED_CLOSE);
         ByteBuf p = Messages.start(channel.alloc(), FrontendType.PARSE.code(), 96);
-        Messages.cstring(p, "sluice_duplicate");
+        Messages.cstring(p, DUPLICATE_CHECK);
         Messages.cstring(p, "SELECT $0 -- sluice: the client parsed a statement name it already has");
         p.writeShort(0);
         rewritten.add(Messages.finish(p, 0));
@@ -1184,9 +1211,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         }
         StatementKey key;
         if (!transactionMode || unnamed || (key = statements.get(stmtName)) == null) {
+            dropMayRun |= unnamed && unnamedDrops;
             tracker.add(RequestTracker.BIND);
             return true;
         }
+        dropMayRun |= key.dropsStatements();
         if (configSetters != null && configSetters.contains(stmtName)) {
             dirty = true; // it changes settings each time it runs, not only when it was prepared
         }
@@ -1456,16 +1485,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         continue; // swallowed: the statement runs again once its ReadyForQuery came
                     }
                     String sqlState = null;
-                    String renamed = null; // the message in the client's statement names, when it differs
+                    ByteBuf renamed = null; // the error in the client's statement names, when they differ
                     if (head != RequestTracker.INJECTED_QUERY) {
                         sqlState = Messages.errorField(b, start, size, 'C');
                         if (head == RequestTracker.DUPLICATE_PARSE && SqlState.UNDEFINED_PARAMETER.equals(sqlState)) {
                             sqlState = SqlState.DUPLICATE_PREPARED_STATEMENT;
-                            renamed = "prepared statement \"" + tracker.peekPayload() + "\" already exists";
+                            renamed = Messages.errorResponse(channel.alloc(), "ERROR", sqlState,
+                                    "prepared statement \"" + tracker.peekPayload() + "\" already exists");
                         } else if ((head == RequestTracker.BIND || head == RequestTracker.DESCRIBE)
-                                && SqlState.INVALID_SQL_STATEMENT_NAME.equals(sqlState)
                                 && tracker.peekPayload() instanceof String clientName) {
-                            renamed = "prepared statement \"" + clientName + "\" does not exist";
+                            renamed = inClientNames(b, start, size, clientName, sqlState);
                         }
                         traffic.error(sqlState);
                         if (timer != null && head == RequestTracker.QUERY) {
@@ -1480,7 +1509,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     }
                     if (renamed != null) {
                         runStart = flushServerRun(b, runStart, start);
-                        channel.write(Messages.errorResponse(channel.alloc(), "ERROR", sqlState, renamed), channel.voidPromise());
+                        channel.write(renamed, channel.voidPromise());
                         pass = false;
                     }
                     if (fence) {
@@ -1759,9 +1788,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 }
             }
             case 'D' -> {
-                if (tagIs(b, start, tagLen, "DISCARD ALL") || tagIs(b, start, tagLen, "DEALLOCATE ALL")
-                        || tagIs(b, start, tagLen, "DEALLOCATE")) {
+                boolean all = tagIs(b, start, tagLen, "DISCARD ALL") || tagIs(b, start, tagLen, "DEALLOCATE ALL");
+                if (all || tagIs(b, start, tagLen, "DEALLOCATE")) {
                     server.statements().clear();
+                }
+                if (all && transactionMode) {
+                    forgetClientStatements();
                 } else if (transactionMode && tagIs(b, start, tagLen, "DECLARE CURSOR")) {
                     pin("a cursor");
                 }
@@ -1784,6 +1816,56 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             }
             default -> {
             }
+        }
+    }
+
+    /**
+     * PostgreSQL's error to a Bind or Describe Sluice renamed, with the server statement name in
+     * its message replaced by the client's {@code clientName}; null when the message names none.
+     * When the server says it does not have a statement Sluice took as prepared there (26000),
+     * something Sluice did not see dropped it (a DEALLOCATE in a function): the connection
+     * forgets it, so other clients' next use prepares it again, and so does this client's name,
+     * which PostgreSQL would have dropped with it.
+     */
+    private ByteBuf inClientNames(ByteBuf b, int start, int size, String clientName, String sqlState) {
+        StatementKey key = statements.get(clientName);
+        String name = key == null ? null : server.statements().get(key);
+        if (SqlState.INVALID_SQL_STATEMENT_NAME.equals(sqlState)) {
+            if (name != null) {
+                // not a Parse Sluice saw skipped: the client's session dropped it as PostgreSQL
+                // would drop the client's own name
+                server.statements().remove(key, name);
+                statements.remove(clientName, key);
+            }
+            return Messages.withErrorMessage(channel.alloc(), b, start, size,
+                    "prepared statement \"" + clientName + "\" does not exist");
+        }
+        String message = name == null ? null : Messages.errorField(b, start, size, 'M');
+        String quoted = "\"" + name + "\"";
+        if (message == null || !message.contains(quoted)) {
+            return null;
+        }
+        return Messages.withErrorMessage(channel.alloc(), b, start, size,
+                message.replace(quoted, "\"" + clientName + "\""));
+    }
+
+    /**
+     * The client ran DISCARD ALL or DEALLOCATE ALL: its statement names mean nothing any more,
+     * except those a Parse or Close sent after it, not answered yet, gives a meaning; those now
+     * start from nothing, for the case PostgreSQL skips them.
+     */
+    private void forgetClientStatements() {
+        Set<String> decided = new HashSet<>();
+        tracker.forEachPayload(p -> {
+            if (p instanceof Prepared q && q.clientName() != null && decided.add(q.clientName())) {
+                q.previous = null;
+            } else if (p instanceof ClosedName c && decided.add(c.clientName())) {
+                c.key = null;
+            }
+        });
+        statements.keySet().retainAll(decided);
+        if (configSetters != null) {
+            configSetters.retainAll(decided);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.sluice.frontend;
 
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -165,6 +166,21 @@ final class RequestTracker {
             }
         }
         return false;
+    }
+
+    /** Whether a simple Query or FunctionCall is outstanding. */
+    boolean hasQuery() {
+        return contains(QUERY);
+    }
+
+    /** Calls {@code action} with every payload, from the head on. */
+    void forEachPayload(Consumer<Object> action) {
+        for (int n = 0; n < size; n++) {
+            Object p = payloads[(head + n) & (kinds.length - 1)];
+            if (p != null) {
+                action.accept(p);
+            }
+        }
     }
 
     /** The first payload, from the head on, that {@code test} accepts; null when none. */

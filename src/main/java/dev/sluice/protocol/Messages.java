@@ -247,6 +247,35 @@ public final class Messages {
     }
 
     /**
+     * A copy of the ErrorResponse or NoticeResponse frame at {@code start} (whole frame, type byte
+     * first) with its message field ('M') replaced by {@code message}; every other field is kept.
+     */
+    public static ByteBuf withErrorMessage(ByteBufAllocator alloc, ByteBuf b, int start, int frameLength, String message) {
+        int end = start + frameLength;
+        ByteBuf out = start(alloc, b.getByte(start), frameLength + message.length() * 3);
+        int i = start + 5;
+        while (i < end) {
+            byte code = b.getByte(i);
+            if (code == 0) {
+                break;
+            }
+            int nul = b.indexOf(i + 1, end, (byte) 0);
+            if (nul < 0) {
+                break;
+            }
+            out.writeByte(code);
+            if (code == 'M') {
+                cstring(out, message);
+            } else {
+                out.writeBytes(b, i + 1, nul - i);
+            }
+            i = nul + 1;
+        }
+        out.writeByte(0);
+        return finish(out, 0);
+    }
+
+    /**
      * The value of one field of an ErrorResponse or NoticeResponse frame (whole frame, type byte
      * at {@code start}), e.g. 'C' for the SQLSTATE; {@code null} if absent.
      */

@@ -75,4 +75,35 @@ class ServerStatementsTest {
         s.clear();
         assertThat(s.takeClosesOwed()).isEmpty();
     }
+
+    @Test
+    void mayDropStatements_deallocateOrDiscardFirst_inAnyCase_orAHiddenFirstWord() {
+        assertThat(drops("DEALLOCATE ALL")).isTrue();
+        assertThat(drops("  \n\tdeallocate x")).isTrue();
+        assertThat(drops("Discard All")).isTrue();
+        assertThat(drops("discard")).isTrue();
+        assertThat(drops("/* comment */ SELECT 1")).as("a comment hides the first word").isTrue();
+        assertThat(drops("-- c\nSELECT 1")).isTrue();
+        assertThat(drops("(SELECT 1)")).isTrue();
+        assertThat(drops("SELECT 'deallocate'")).isFalse();
+        assertThat(drops("discarded_rows")).as("a longer word").isFalse();
+        assertThat(drops("deallocate_x")).isFalse();
+        assertThat(drops("")).isFalse();
+        assertThat(drops("   ")).isFalse();
+    }
+
+    @Test
+    void dropsStatements_isComputedOnceForTheKey_fromItsText() {
+        assertThat(key("DEALLOCATE ALL").dropsStatements()).isTrue();
+        assertThat(key("SELECT 1").dropsStatements()).isFalse();
+    }
+
+    private static boolean drops(String text) {
+        ByteBuf b = Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
+        try {
+            return StatementKey.mayDropStatements(b, 0, b.readableBytes());
+        } finally {
+            b.release();
+        }
+    }
 }

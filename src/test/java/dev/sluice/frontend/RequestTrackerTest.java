@@ -171,6 +171,27 @@ class RequestTrackerTest {
     }
 
     @Test
+    void hasQuery_whileASimpleQueryIsOutstanding() {
+        tracker.add(RequestTracker.PARSE);
+        assertThat(tracker.hasQuery()).isFalse();
+        tracker.add(RequestTracker.QUERY);
+        assertThat(tracker.hasQuery()).isTrue();
+        tracker.pop();
+        tracker.pop();
+        assertThat(tracker.hasQuery()).isFalse();
+    }
+
+    @Test
+    void forEachPayload_fromTheHeadOn_skippingRequestsWithout() {
+        tracker.add(RequestTracker.PARSE, "a");
+        tracker.add(RequestTracker.SYNC);
+        tracker.add(RequestTracker.CLOSE, "b");
+        List<Object> seen = new ArrayList<>();
+        tracker.forEachPayload(seen::add);
+        assertThat(seen).containsExactly("a", "b");
+    }
+
+    @Test
     void firstPayload_theEarliestAccepted_skippingRequestsWithout() {
         tracker.add(RequestTracker.SYNC);
         tracker.add(RequestTracker.PARSE, "a1");

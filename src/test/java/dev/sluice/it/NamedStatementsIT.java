@@ -92,6 +92,71 @@ class NamedStatementsIT {
     }
 
     @Test
+    void namesDroppedByDeallocateAllOrDiscardAll_canBeParsedAgain() throws Exception {
+        for (String drop : List.of("DEALLOCATE ALL", "DISCARD ALL")) {
+            byte[] first = cat(parse("again", "SELECT 'first'"), sync());
+            byte[] dropAll = WireClient.query(drop);
+            byte[] second = cat(parse("again", "SELECT 'second'"), bind("again"), execute(), sync());
+            List<String> viaSluice = answers(sluice.port(), first, dropAll, second);
+            assertThat(viaSluice).as(drop).isEqualTo(answers(TestPostgres.port(), first, dropAll, second));
+            assertThat(viaSluice).as(drop).contains("D second").noneMatch(a -> a.startsWith("E "));
+        }
+    }
+
+    @Test
+    void aDuplicateWhoseTextNoLongerAnalyses_reportsThatError_asPostgresDoes() throws Exception {
+        try (WireClient admin = client()) {
+            admin.simpleQuery("CREATE TABLE named_statements_dropped (x int)");
+            byte[] first = cat(parse("stale", "SELECT x FROM named_statements_dropped"), sync());
+            byte[] drop = WireClient.query("DROP TABLE named_statements_dropped");
+            byte[] again = cat(parse("stale", "SELECT x FROM named_statements_dropped"), sync());
+            byte[] create = WireClient.query("CREATE TABLE named_statements_dropped (x int)");
+            // the text was prepared on the server connection before the table went: only a fresh
+            // analysis says what PostgreSQL says
+            List<String> viaSluice = answers(sluice.port(), first, drop, again, create);
+            List<String> direct = answers(TestPostgres.port(), first, drop, again, create);
+            assertThat(errors(viaSluice)).containsExactly("42P01").isEqualTo(errors(direct));
+        } finally {
+            try (WireClient admin = client()) {
+                admin.simpleQuery("DROP TABLE IF EXISTS named_statements_dropped");
+            }
+        }
+    }
+
+    @Test
+    void bindErrors_nameTheStatementAsTheClientDoes() throws Exception {
+        byte[] prepare = cat(parse("needs_one", "SELECT $1::int"), sync());
+        byte[] noParameters = cat(bind("needs_one"), execute(), sync());
+        List<String> viaSluice = answers(sluice.port(), prepare, noParameters);
+        assertThat(viaSluice).isEqualTo(answers(TestPostgres.port(), prepare, noParameters));
+        assertThat(viaSluice).anyMatch(a -> a.startsWith("E 08P01") && a.contains("\"needs_one\""));
+    }
+
+    @Test
+    void aServerStatementDroppedBehindSluicesBack_isPreparedAgainForTheNextClient() throws Exception {
+        String text = "SELECT 'dropped behind its back'";
+        try (WireClient holder = client(); WireClient dropper = client(); WireClient next = client()) {
+            holder.simpleQuery("BEGIN"); // keeps one of the two server connections
+            dropper.simpleQuery("BEGIN");
+            dropper.send(cat(parse("d", text), bind("d"), execute(), sync()));
+            assertThat(WireClient.firstValue(dropper.readUntilReady())).isEqualTo("dropped behind its back");
+            // a DEALLOCATE Sluice cannot see: the connection's statement cache is now wrong
+            dropper.simpleQuery("DO $$BEGIN EXECUTE 'DEALLOCATE ALL'; END$$");
+            dropper.simpleQuery("COMMIT");
+            // the other connection is held: the next client gets the one whose statements went
+            next.send(cat(parse("n", text), bind("n"), execute(), sync()));
+            List<WireClient.Message> first = next.readUntilReady();
+            if (WireClient.types(first).contains('E')) {
+                WireClient.Message e = first.get(WireClient.types(first).indexOf('E'));
+                assertThat(e.field('M')).isEqualTo("prepared statement \"n\" does not exist");
+            }
+            next.send(cat(parse("n2", text), bind("n2"), execute(), sync()));
+            assertThat(WireClient.firstValue(next.readUntilReady())).as("prepared again").isEqualTo("dropped behind its back");
+            holder.simpleQuery("ROLLBACK");
+        }
+    }
+
+    @Test
     void aStatementWhoseParseASkippedExchangeHeld_isReportedMissingByTheClientsName() throws Exception {
         try (WireClient a = client()) {
             // Sluice takes the pipelined Parse at its word when it forwards the Describe and Bind;
@@ -230,12 +295,16 @@ class NamedStatementsIT {
 
     @Test
     void aStatementPreparedAgainByALaterExchange_isNotClosedForTheCloseAnErrorSkipped() throws Exception {
-        ProxyServer one = ProxyServer.start(TestConfig.builder().poolSize(1).ioThreads(1).build());
+        ProxyServer one = ProxyServer.start(TestConfig.builder().poolSize(1).ioThreads(1).preparedStatementCacheSize(2).build());
         try (WireClient a = WireClient.connect("127.0.0.1", one.port(), Duration.ofSeconds(20))) {
             a.login(TestPostgres.APP_USER, TestPostgres.APP_PASSWORD, TestPostgres.DATABASE);
             a.send(cat(parse("s", "SELECT 'kept'"), sync()));
             a.readUntilReady();
-            a.simpleQuery("DEALLOCATE ALL"); // Sluice forgets what it prepared: the next Bind of s prepares it
+            // two more statements evict s from the connection's cache of 2 (the client keeps the
+            // name): the next Bind of s prepares it
+            a.send(cat(parse("o1", "SELECT 'other 1'"), sync(), parse("o2", "SELECT 'other 2'"), sync()));
+            a.readUntilReady();
+            a.readUntilReady();
             // the second exchange prepares s again (Close + Parse), skipped after its error; the
             // third prepares it again and that one stays
             a.send(cat(bind("s"), execute(), sync(),

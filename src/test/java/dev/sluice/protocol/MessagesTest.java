@@ -37,6 +37,32 @@ class MessagesTest {
     }
 
     @Test
+    void withErrorMessage_replacesOnlyTheMessage_keepingEveryOtherFieldInOrder() {
+        ByteBuf b = ALLOC.buffer();
+        b.writeBytes(new byte[] {'Z', 0, 0, 0, 5, 'I'}); // a frame before it in the same buffer
+        int start = b.writerIndex();
+        b.writeByte('E').writeInt(0);
+        b.writeByte('S').writeBytes(cstr("ERROR")).writeByte('C').writeBytes(cstr("08P01"))
+                .writeByte('M').writeBytes(cstr("prepared statement \"sluice_7\" requires 1"))
+                .writeByte('F').writeBytes(cstr("postgres.c")).writeByte(0);
+        b.setInt(start + 1, b.writerIndex() - start - 1);
+        ByteBuf out = Messages.withErrorMessage(ALLOC, b, start, b.writerIndex() - start, "prepared statement \"c\" requires 1");
+        try {
+            assertThat(out.getByte(0)).isEqualTo((byte) 'E');
+            assertThat(out.getInt(1)).isEqualTo(out.readableBytes() - 1);
+            ByteBuf expected = Unpooled.buffer();
+            expected.writeByte('S').writeBytes(cstr("ERROR")).writeByte('C').writeBytes(cstr("08P01"))
+                    .writeByte('M').writeBytes(cstr("prepared statement \"c\" requires 1"))
+                    .writeByte('F').writeBytes(cstr("postgres.c")).writeByte(0);
+            assertThat(out.slice(5, out.readableBytes() - 5)).isEqualTo(expected);
+            expected.release();
+        } finally {
+            out.release();
+            b.release();
+        }
+    }
+
+    @Test
     void errorField_readsBackEachField() {
         ByteBuf b = Messages.errorResponse(ALLOC, "ERROR", SqlState.QUERY_CANCELED, "caf\u00e9 closed");
         try {
