@@ -5,6 +5,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The prepared statements Sluice created on one server connection in transaction pooling mode,
@@ -75,6 +76,27 @@ public final class ServerStatements {
         }
         owed.removeIf(byKey::containsValue);
         return owed;
+    }
+
+    /**
+     * The server dropped its prepared statements (DISCARD ALL, DEALLOCATE): only {@code names},
+     * prepared after that (their Parse not answered yet), are still there.
+     */
+    public void retainNames(Set<String> names) {
+        byKey.values().retainAll(names);
+        closesOwed = null;
+    }
+
+    /** Forgets the statement the server knows as {@code name} (it said it has none); its key, or null. */
+    public StatementKey removeName(String name) {
+        for (Iterator<Map.Entry<StatementKey, String>> it = byKey.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<StatementKey, String> e = it.next();
+            if (e.getValue().equals(name)) {
+                it.remove();
+                return e.getKey();
+            }
+        }
+        return null;
     }
 
     /** The server dropped all prepared statements (DISCARD ALL, DEALLOCATE ALL). */

@@ -38,11 +38,11 @@ public final class StatementKey {
     /**
      * Whether the statement text at {@code index} (up to {@code end}) may be a DEALLOCATE or
      * DISCARD, which drop prepared statements: it starts with either word, in any letter case,
-     * after white space, or with a comment or parenthesis that hides its first word.
+     * after white space and semicolons, or with a comment or parenthesis that hides its first word.
      */
     public static boolean mayDropStatements(ByteBuf b, int index, int end) {
         int i = index;
-        while (i < end && isSpace(b.getByte(i))) {
+        while (i < end && (isSpace(b.getByte(i)) || b.getByte(i) == ';')) { // empty statements before it
             i++;
         }
         if (i >= end) {

@@ -177,6 +177,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      * may not be answered yet: until everything is, the client's names are in doubt.
      */
     private boolean dropMayRun;
+    /** A statement the server dropped behind Sluice's back, and the client's name for it (see inClientNames). */
+    private StatementKey droppedKey;
+    private String droppedName;
     /** The client's unnamed statement may drop prepared statements (see {@link #dropMayRun}). */
     private boolean unnamedDrops;
     /** Syncs sent on the current server connection: numbers the exchanges a Parse may be skipped in. */
@@ -1084,7 +1087,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         String onServer = server.statements().get(key);
         if (onServer == null) {
             prepareOnServer(key, RequestTracker.PARSE, clientName, previous);
-        } else if (parsedInEarlierExchange(onServer, true)) {
+        } else if (parsedInEarlierExchange(onServer, true) || dropMayRun || tracker.hasQuery()) {
+            // (a DEALLOCATE or DISCARD sent before it may drop what the connection has)
             prepareAgain(key, onServer, RequestTracker.PARSE, clientName, previous);
         } else {
             tracker.add(RequestTracker.SYNTHETIC_PARSE_COMPLETE, new Prepared(key, onServer, clientName, -1, previous));
@@ -1378,6 +1382,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             serverLost(s, "server connection sent an invalid message: " + e.getMessage());
             return;
         }
+        if (dropMayRun && tracker.isEmpty()) {
+            dropMayRun = false; // every DEALLOCATE or DISCARD sent has been answered
+        }
         // The server connection goes back (and, if someone waits, on to its next request) before
         // the answer is flushed to this client: PostgreSQL is the scarce resource, and the flush
         // wakes the client, which may take the CPU from this thread for a while.
@@ -1502,6 +1509,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         }
                     }
                     popped = serverError(b, start, size, head, sqlState);
+                    if (droppedKey != null) {
+                        statements.remove(droppedName, droppedKey);
+                        droppedKey = null;
+                        droppedName = null;
+                    }
                     pass = head != RequestTracker.INJECTED_QUERY || isFatal(b, start, size);
                     if (!pass) {
                         runStart = flushServerRun(b, runStart, start);
@@ -1790,7 +1802,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             case 'D' -> {
                 boolean all = tagIs(b, start, tagLen, "DISCARD ALL") || tagIs(b, start, tagLen, "DEALLOCATE ALL");
                 if (all || tagIs(b, start, tagLen, "DEALLOCATE")) {
-                    server.statements().clear();
+                    // what a later Parse, not answered yet, prepares again stays
+                    Set<String> pending = new HashSet<>();
+                    tracker.forEachPayload(p -> {
+                        if (p instanceof Prepared q) {
+                            pending.add(q.name());
+                        }
+                    });
+                    server.statements().retainNames(pending);
                 }
                 if (all && transactionMode) {
                     forgetClientStatements();
@@ -1828,25 +1847,24 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      * which PostgreSQL would have dropped with it.
      */
     private ByteBuf inClientNames(ByteBuf b, int start, int size, String clientName, String sqlState) {
-        StatementKey key = statements.get(clientName);
-        String name = key == null ? null : server.statements().get(key);
-        if (SqlState.INVALID_SQL_STATEMENT_NAME.equals(sqlState)) {
-            if (name != null) {
-                // not a Parse Sluice saw skipped: the client's session dropped it as PostgreSQL
-                // would drop the client's own name
-                server.statements().remove(key, name);
-                statements.remove(clientName, key);
-            }
-            return Messages.withErrorMessage(channel.alloc(), b, start, size,
-                    "prepared statement \"" + clientName + "\" does not exist");
+        boolean missing = SqlState.INVALID_SQL_STATEMENT_NAME.equals(sqlState);
+        if (!missing && !SqlState.PROTOCOL_VIOLATION.equals(sqlState)) {
+            return null; // other errors quote parameter values, not the statement's name
         }
-        String message = name == null ? null : Messages.errorField(b, start, size, 'M');
-        String quoted = "\"" + name + "\"";
-        if (message == null || !message.contains(quoted)) {
+        String message = Messages.errorField(b, start, size, 'M');
+        int at = message == null ? -1 : message.indexOf("\"sluice_");
+        int close = at < 0 ? -1 : message.indexOf('"', at + 1);
+        if (close < 0) {
             return null;
         }
+        if (missing) {
+            // not a Parse Sluice saw skipped: the client's session dropped it, as PostgreSQL
+            // would drop the client's own name (forgotten once the skipped messages are undone)
+            droppedKey = server.statements().removeName(message.substring(at + 1, close));
+            droppedName = clientName;
+        }
         return Messages.withErrorMessage(channel.alloc(), b, start, size,
-                message.replace(quoted, "\"" + clientName + "\""));
+                message.substring(0, at + 1) + clientName + message.substring(close));
     }
 
     /**

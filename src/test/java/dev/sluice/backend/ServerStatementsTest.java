@@ -85,6 +85,7 @@ class ServerStatementsTest {
         assertThat(drops("/* comment */ SELECT 1")).as("a comment hides the first word").isTrue();
         assertThat(drops("-- c\nSELECT 1")).isTrue();
         assertThat(drops("(SELECT 1)")).isTrue();
+        assertThat(drops(" ; ;DEALLOCATE ALL")).as("empty statements before it").isTrue();
         assertThat(drops("SELECT 'deallocate'")).isFalse();
         assertThat(drops("discarded_rows")).as("a longer word").isFalse();
         assertThat(drops("deallocate_x")).isFalse();
@@ -96,6 +97,28 @@ class ServerStatementsTest {
     void dropsStatements_isComputedOnceForTheKey_fromItsText() {
         assertThat(key("DEALLOCATE ALL").dropsStatements()).isTrue();
         assertThat(key("SELECT 1").dropsStatements()).isFalse();
+    }
+
+    @Test
+    void retainNames_keepsOnlyThoseNames_andForgetsClosesOwed() {
+        ServerStatements st = new ServerStatements(10);
+        String a = st.add(key("select 1"));
+        String b = st.add(key("select 2"));
+        st.closeSkipped(a);
+        st.retainNames(java.util.Set.of(b));
+        assertThat(st.get(key("select 1"))).isNull();
+        assertThat(st.get(key("select 2"))).isEqualTo(b);
+        assertThat(st.takeClosesOwed()).isEmpty();
+    }
+
+    @Test
+    void removeName_forgetsTheStatementOfThatName_andReturnsItsKey() {
+        ServerStatements st = new ServerStatements(10);
+        String a = st.add(key("select 1"));
+        assertThat(st.removeName("sluice_none")).isNull();
+        assertThat(st.removeName(a)).isEqualTo(key("select 1"));
+        assertThat(st.get(key("select 1"))).isNull();
+        assertThat(st.size()).isZero();
     }
 
     private static boolean drops(String text) {

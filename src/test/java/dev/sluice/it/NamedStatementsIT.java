@@ -157,6 +157,53 @@ class NamedStatementsIT {
     }
 
     @Test
+    void aDropStatementOnceAnswered_leavesDuplicateParsesRefused() throws Exception {
+        // a text that may be a DEALLOCATE (a comment hides its first word) puts names in doubt
+        // only until it is answered
+        byte[] maybe = cat(parse("", "/* hidden */ SELECT 1"), bind(""), execute(), sync());
+        byte[] first = cat(parse("d1", "SELECT 1"), sync());
+        byte[] dup = cat(parse("d2", "SELECT 2"), parse("d1", "SELECT 3"), bind("d1"), execute(), sync());
+        byte[] use = cat(bind("d1"), execute(), sync());
+        List<String> viaSluice = answers(sluice.port(), maybe, first, dup, use);
+        assertThat(viaSluice).isEqualTo(answers(TestPostgres.port(), maybe, first, dup, use));
+        assertThat(errors(viaSluice)).containsExactly("42P05");
+    }
+
+    @Test
+    void statementsParsedAfterADeallocateAllInTheSameExchange_run_asInPostgres() throws Exception {
+        for (String drop : List.of("DEALLOCATE ALL", ";DEALLOCATE ALL", "DISCARD ALL")) {
+            byte[] first = cat(parse("kept_after", "SELECT 1"), sync());
+            byte[] dropThenUse = cat(parse("", drop), bind(""), execute(), parse("kept_after", "SELECT 2"),
+                    bind("kept_after"), execute(), parse("other", "SELECT 1"), bind("other"), execute(), sync());
+            byte[] again = cat(bind("kept_after"), execute(), bind("other"), execute(), sync());
+            List<String> viaSluice = answers(sluice.port(), first, dropThenUse, again);
+            assertThat(viaSluice).as(drop).isEqualTo(answers(TestPostgres.port(), first, dropThenUse, again));
+            assertThat(errors(viaSluice)).as(drop).isEmpty();
+        }
+    }
+
+    @Test
+    void errorsNameTheStatementTheBindWasFor_andLeaveParameterValuesAlone() throws Exception {
+        // the same exchange closes and parses the name again after the failing Bind
+        byte[] prepare = cat(parse("p1", "SELECT $1::int"), sync());
+        byte[] failThenReuse = cat(bind("p1"), execute(), close("p1"), parse("p1", "SELECT $1::text, $2::text"), sync());
+        List<String> viaSluice = answers(sluice.port(), prepare, failThenReuse);
+        assertThat(viaSluice).isEqualTo(answers(TestPostgres.port(), prepare, failThenReuse));
+        // a parameter value that looks like a server statement name (the first one Sluice
+        // prepares on a fresh connection is sluice_1)
+        ProxyServer one = ProxyServer.start(TestConfig.builder().poolSize(1).ioThreads(1).build());
+        try {
+            byte[] intParse = cat(parse("v", "SELECT $1::int"), sync());
+            byte[] badValue = cat(bindText("v", "sluice_1"), execute(), sync());
+            List<String> fresh = answers(one.port(), intParse, badValue);
+            assertThat(fresh).isEqualTo(answers(TestPostgres.port(), intParse, badValue));
+            assertThat(fresh).anyMatch(a -> a.startsWith("E 22P02") && a.endsWith("\"sluice_1\""));
+        } finally {
+            one.close();
+        }
+    }
+
+    @Test
     void aStatementWhoseParseASkippedExchangeHeld_isReportedMissingByTheClientsName() throws Exception {
         try (WireClient a = client()) {
             // Sluice takes the pipelined Parse at its word when it forwards the Describe and Bind;
@@ -386,6 +433,13 @@ class NamedStatementsIT {
 
     private static byte[] bind(String statement) {
         return WireClient.frame('B', cat(WireClient.cstring(""), WireClient.cstring(statement), new byte[] {0, 0, 0, 0, 0, 0}));
+    }
+
+    private static byte[] bindText(String statement, String value) {
+        byte[] v = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer params = java.nio.ByteBuffer.allocate(2 + 2 + 4 + v.length + 2);
+        params.putShort((short) 0).putShort((short) 1).putInt(v.length).put(v).putShort((short) 0);
+        return WireClient.frame('B', cat(WireClient.cstring(""), WireClient.cstring(statement), params.array()));
     }
 
     private static byte[] execute() {
