@@ -177,9 +177,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      * may not be answered yet: until everything is, the client's names are in doubt.
      */
     private boolean dropMayRun;
-    /** A statement the server dropped behind Sluice's back, and the client's name for it (see inClientNames). */
-    private StatementKey droppedKey;
-    private String droppedName;
     /** The client's unnamed statement may drop prepared statements (see {@link #dropMayRun}). */
     private boolean unnamedDrops;
     /** Syncs sent on the current server connection: numbers the exchanges a Parse may be skipped in. */
@@ -1087,8 +1084,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         String onServer = server.statements().get(key);
         if (onServer == null) {
             prepareOnServer(key, RequestTracker.PARSE, clientName, previous);
-        } else if (parsedInEarlierExchange(onServer, true) || dropMayRun || tracker.hasQuery()) {
-            // (a DEALLOCATE or DISCARD sent before it may drop what the connection has)
+        } else if (parsedInEarlierExchange(onServer, true) || dropMayBeInFlight()) {
             prepareAgain(key, onServer, RequestTracker.PARSE, clientName, previous);
         } else {
             tracker.add(RequestTracker.SYNTHETIC_PARSE_COMPLETE, new Prepared(key, onServer, clientName, -1, previous));
@@ -1102,13 +1098,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
      * there fails, and a simple Query or a DEALLOCATE or DISCARD may drop every name.
      */
     private boolean nameInDoubt(String clientName) {
-        if (tracker.isEmpty()) {
-            dropMayRun = false;
-            return false;
-        }
-        return dropMayRun || tracker.hasQuery()
+        return !tracker.isEmpty() && (dropMayBeInFlight()
                 || tracker.anyBeforeLastSync(p -> p instanceof Prepared q && clientName.equals(q.clientName())
-                        || p instanceof ClosedName c && clientName.equals(c.clientName()));
+                        || p instanceof ClosedName c && clientName.equals(c.clientName())));
+    }
+
+    /**
+     * Whether something sent and not answered yet may drop prepared statements: a DEALLOCATE or
+     * DISCARD (or a text that may be one), or a simple Query, which may run anything.
+     */
+    private boolean dropMayBeInFlight() {
+        return dropMayRun || tracker.hasQuery();
     }
 
     /**
@@ -1493,6 +1493,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     }
                     String sqlState = null;
                     ByteBuf renamed = null; // the error in the client's statement names, when they differ
+                    String droppedName = null; // a client name whose statement the server no longer has
+                    StatementKey dropped = null;
                     if (head != RequestTracker.INJECTED_QUERY) {
                         sqlState = Messages.errorField(b, start, size, 'C');
                         if (head == RequestTracker.DUPLICATE_PARSE && SqlState.UNDEFINED_PARAMETER.equals(sqlState)) {
@@ -1502,6 +1504,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         } else if ((head == RequestTracker.BIND || head == RequestTracker.DESCRIBE)
                                 && tracker.peekPayload() instanceof String clientName) {
                             renamed = inClientNames(b, start, size, clientName, sqlState);
+                            if (renamed != null && SqlState.INVALID_SQL_STATEMENT_NAME.equals(sqlState)) {
+                                // not a Parse Sluice saw skipped: the client's session dropped it,
+                                // as PostgreSQL would drop the client's own name
+                                dropped = server.statements().removeName(serverStatementIn(b, start, size));
+                                droppedName = clientName;
+                            }
                         }
                         traffic.error(sqlState);
                         if (timer != null && head == RequestTracker.QUERY) {
@@ -1509,10 +1517,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                         }
                     }
                     popped = serverError(b, start, size, head, sqlState);
-                    if (droppedKey != null) {
-                        statements.remove(droppedName, droppedKey);
-                        droppedKey = null;
-                        droppedName = null;
+                    if (dropped != null) {
+                        statements.remove(droppedName, dropped); // once the skipped messages are undone
                     }
                     pass = head != RequestTracker.INJECTED_QUERY || isFatal(b, start, size);
                     if (!pass) {
@@ -1840,31 +1846,32 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
 
     /**
      * PostgreSQL's error to a Bind or Describe Sluice renamed, with the server statement name in
-     * its message replaced by the client's {@code clientName}; null when the message names none.
-     * When the server says it does not have a statement Sluice took as prepared there (26000),
-     * something Sluice did not see dropped it (a DEALLOCATE in a function): the connection
-     * forgets it, so other clients' next use prepares it again, and so does this client's name,
-     * which PostgreSQL would have dropped with it.
+     * its message replaced by the client's {@code clientName}; null when it names none. Only
+     * 26000 and 08P01 name the statement; other errors quote parameter values, left as they are.
      */
     private ByteBuf inClientNames(ByteBuf b, int start, int size, String clientName, String sqlState) {
-        boolean missing = SqlState.INVALID_SQL_STATEMENT_NAME.equals(sqlState);
-        if (!missing && !SqlState.PROTOCOL_VIOLATION.equals(sqlState)) {
-            return null; // other errors quote parameter values, not the statement's name
-        }
-        String message = Messages.errorField(b, start, size, 'M');
-        int at = message == null ? -1 : message.indexOf("\"sluice_");
-        int close = at < 0 ? -1 : message.indexOf('"', at + 1);
-        if (close < 0) {
+        if (!SqlState.INVALID_SQL_STATEMENT_NAME.equals(sqlState) && !SqlState.PROTOCOL_VIOLATION.equals(sqlState)) {
             return null;
         }
-        if (missing) {
-            // not a Parse Sluice saw skipped: the client's session dropped it, as PostgreSQL
-            // would drop the client's own name (forgotten once the skipped messages are undone)
-            droppedKey = server.statements().removeName(message.substring(at + 1, close));
-            droppedName = clientName;
+        String message = Messages.errorField(b, start, size, 'M');
+        String name = serverStatementIn(message);
+        if (name == null) {
+            return null;
         }
+        int at = message.indexOf('"' + name + '"');
         return Messages.withErrorMessage(channel.alloc(), b, start, size,
-                message.substring(0, at + 1) + clientName + message.substring(close));
+                message.substring(0, at + 1) + clientName + message.substring(at + 1 + name.length()));
+    }
+
+    /** The first quoted server statement name ({@code "sluice_..."}) in the error's message, or null. */
+    private static String serverStatementIn(ByteBuf b, int start, int size) {
+        return serverStatementIn(Messages.errorField(b, start, size, 'M'));
+    }
+
+    private static String serverStatementIn(String message) {
+        int at = message == null ? -1 : message.indexOf("\"sluice_");
+        int close = at < 0 ? -1 : message.indexOf('"', at + 1);
+        return close < 0 ? null : message.substring(at + 1, close);
     }
 
     /**
@@ -2342,6 +2349,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         fenceAnswered = false;
         releaseHeldReady(false);
         parsesInFlight = null;
+        dropMayRun = false;
         syncsSent = 0;
         requestStartNanos = 0;
         if (timer != null) {

@@ -10,9 +10,13 @@ import org.junit.jupiter.api.Test;
 class ServerStatementsTest {
 
     private static StatementKey key(String sql) {
-        ByteBuf b = Unpooled.copiedBuffer(sql + "\0\0\0", StandardCharsets.UTF_8);
+        return onBytes(sql + "\0\0\0", b -> StatementKey.of(b, 0, b.readableBytes()));
+    }
+
+    private static <T> T onBytes(String text, java.util.function.Function<ByteBuf, T> f) {
+        ByteBuf b = Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
         try {
-            return StatementKey.of(b, 0, b.readableBytes());
+            return f.apply(b);
         } finally {
             b.release();
         }
@@ -122,11 +126,6 @@ class ServerStatementsTest {
     }
 
     private static boolean drops(String text) {
-        ByteBuf b = Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
-        try {
-            return StatementKey.mayDropStatements(b, 0, b.readableBytes());
-        } finally {
-            b.release();
-        }
+        return onBytes(text, b -> StatementKey.mayDropStatements(b, 0, b.readableBytes()));
     }
 }
