@@ -416,7 +416,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             fatal(SqlState.INVALID_AUTHORIZATION, "connection requires TLS (tls.client.mode=require)");
             return;
         }
-        user = params.getOrDefault("user", "");
+        // user, database, application name and the parameters key are interned: per statement or
+        // transaction they are compared with other sessions' (statistics sources, the parameters
+        // a server connection has), and one shared instance answers by identity without reading
+        // another session's copy
+        user = params.getOrDefault("user", "").intern();
         if (user.isEmpty()) {
             fatal(SqlState.INVALID_AUTHORIZATION, "no PostgreSQL user name specified in startup packet");
             return;
@@ -426,7 +430,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             fatal(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by Sluice");
             return;
         }
-        database = params.getOrDefault("database", "");
+        database = params.getOrDefault("database", "").intern();
         if (database.isEmpty()) {
             database = user;
         }
@@ -608,7 +612,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     /** The client's application_name as it stands now (null when none). */
     private String application() {
         if (applicationVersion != paramsVersion) {
-            application = desired.get("application_name");
+            String name = desired.get("application_name");
+            application = name == null ? null : name.intern();
             applicationVersion = paramsVersion;
         }
         return application;
@@ -791,7 +796,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             for (Map.Entry<String, String> e : new java.util.TreeMap<>(desired).entrySet()) {
                 sb.append(e.getKey()).append('=').append(e.getValue()).append('\u0000');
             }
-            paramsKey = sb.toString();
+            paramsKey = sb.toString().intern();
             paramsKeyVersion = paramsVersion;
         }
         return paramsKey;
@@ -969,7 +974,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     emitSynthetic();
                 }
             }
-            flushClientRun(b, runStart, b == null ? 0 : b.readerIndex());
+            if (runStart >= 0 && isRestOf(b, runStart)) {
+                // the run is all the buffer holds: send the buffer itself, not a slice of it
+                b.readerIndex(runStart);
+                outToServer.add(fromClient.take());
+            } else {
+                flushClientRun(b, runStart, b == null ? 0 : b.readerIndex());
+            }
             sendToServer();
         } finally {
             fromClient.discardIfEmpty();
@@ -1026,7 +1037,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
         } else if (n == 1) {
             c.writeAndFlush(outToServer.get(0), c.voidPromise());
         } else {
-            c.writeAndFlush(Unpooled.wrappedUnmodifiableBuffer(outToServer.toArray(new ByteBuf[0])), c.voidPromise());
+            // a CompositeByteBuf starts each part at its reader index: a buffer handed over whole
+            // may start mid-way (wrappedUnmodifiableBuffer would read every part from index 0)
+            c.writeAndFlush(Unpooled.wrappedBuffer(outToServer.toArray(new ByteBuf[0])), c.voidPromise());
         }
         outToServer.clear();
         if (!c.isWritable()) {
@@ -1629,8 +1642,20 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 emitSynthetic();
             }
         }
-        flushServerRun(b, runStart, b == null ? 0 : b.readerIndex());
-        fromServer.discardIfEmpty();
+        if (runStart >= 0 && isRestOf(b, runStart)) {
+            // the run is all the buffer holds (a whole answer in one read, the common case): write
+            // the buffer itself, which spares a slice and two reference count updates
+            b.readerIndex(runStart);
+            channel.write(fromServer.take(), channel.voidPromise());
+        } else {
+            flushServerRun(b, runStart, b == null ? 0 : b.readerIndex());
+            fromServer.discardIfEmpty();
+        }
+    }
+
+    /** Whether {@code b} was read to its end and {@code [runStart, end)} is not empty. */
+    private static boolean isRestOf(ByteBuf b, int runStart) {
+        return b != null && b.readerIndex() == b.writerIndex() && b.writerIndex() > runStart;
     }
 
     private int flushServerRun(ByteBuf b, int runStart, int end) {

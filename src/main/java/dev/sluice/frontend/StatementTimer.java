@@ -22,10 +22,14 @@ final class StatementTimer {
     private final QueryStats stats;
     private static final long[] NO_LONGS = {};
     private static final String[] NO_TEXTS = {};
+    /**
+     * Longs per statement in {@link #slots}: fingerprint id, start, admission wait, and 1 when
+     * {@link #texts} holds its text. One array, so that a statement's figures share a cache line.
+     */
+    private static final int STRIDE = 4;
     // allocated with the first statement: an idle client costs no arrays
-    private long[] ids = NO_LONGS;
-    private long[] starts = NO_LONGS;
-    private long[] waits = NO_LONGS;
+    private long[] slots = NO_LONGS;
+    /** Normalised texts of statements the store has not seen; touched only for those. */
     private String[] texts = NO_TEXTS;
     private int head;
     private int size;
@@ -106,14 +110,20 @@ final class StatementTimer {
     }
 
     private void push(long id, long now, String text) {
-        if (size == ids.length) {
+        if (size == texts.length) {
             grow();
         }
-        int i = (head + size) & (ids.length - 1);
-        ids[i] = id;
-        starts[i] = now - pendingWait; // end to end: the wait for a server connection is part of it
-        waits[i] = pendingWait;
-        texts[i] = text;
+        int i = (head + size) & (texts.length - 1);
+        int k = i * STRIDE;
+        slots[k] = id;
+        slots[k + 1] = now - pendingWait; // end to end: the wait for a server connection is part of it
+        slots[k + 2] = pendingWait;
+        if (text != null) {
+            texts[i] = text;
+            slots[k + 3] = 1;
+        } else {
+            slots[k + 3] = 0;
+        }
         pendingWait = 0;
         size++;
     }
@@ -144,25 +154,33 @@ final class StatementTimer {
         if (size == 0) {
             return;
         }
-        int i = head;
-        long id = ids[i];
-        String text = texts[i];
-        texts[i] = null;
-        head = (head + 1) & (ids.length - 1);
-        size--;
+        int k = head * STRIDE;
+        long id = slots[k];
+        String text = takeText();
         if (id != 0) {
-            stats.recordAt(now, id, text == null ? null : () -> text, database, user, application, now - starts[i],
-                    waits[i], rows, sqlState);
+            stats.recordAt(now, id, text == null ? null : () -> text, database, user, application, now - slots[k + 1],
+                    slots[k + 2], rows, sqlState);
         }
     }
 
     /** Forgets the statement at the head without recording it (skipped after an error). */
     void drop() {
         if (size > 0) {
-            texts[head] = null;
-            head = (head + 1) & (ids.length - 1);
-            size--;
+            takeText();
         }
+    }
+
+    /** Removes the statement at the head; returns its text if it has one. */
+    private String takeText() {
+        int i = head;
+        String text = null;
+        if (slots[i * STRIDE + 3] != 0) {
+            text = texts[i];
+            texts[i] = null;
+        }
+        head = (i + 1) & (texts.length - 1);
+        size--;
+        return text;
     }
 
     /** Forgets everything in flight (the server connection was lost). */
@@ -176,21 +194,15 @@ final class StatementTimer {
     }
 
     private void grow() {
-        int n = Math.max(4, ids.length * 2);
-        long[] i2 = new long[n];
-        long[] s2 = new long[n];
-        long[] w2 = new long[n];
+        int n = Math.max(4, texts.length * 2);
+        long[] s2 = new long[n * STRIDE];
         String[] t2 = new String[n];
         for (int k = 0; k < size; k++) {
-            int j = (head + k) & (ids.length - 1);
-            i2[k] = ids[j];
-            s2[k] = starts[j];
-            w2[k] = waits[j];
+            int j = (head + k) & (texts.length - 1);
+            System.arraycopy(slots, j * STRIDE, s2, k * STRIDE, STRIDE);
             t2[k] = texts[j];
         }
-        ids = i2;
-        starts = s2;
-        waits = w2;
+        slots = s2;
         texts = t2;
         head = 0;
     }

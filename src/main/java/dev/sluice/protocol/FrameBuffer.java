@@ -68,6 +68,16 @@ public final class FrameBuffer {
         return buf != null && buf.isReadable();
     }
 
+    /**
+     * Hands the buffer over with this holder's reference: the caller owns it now (it may write it
+     * on, which releases it) and this holder starts empty. Null when there is none.
+     */
+    public ByteBuf take() {
+        ByteBuf b = buf;
+        buf = null;
+        return b;
+    }
+
     /** Releases the buffer once everything in it was read, so idle connections hold no memory. */
     public void discardIfEmpty() {
         if (buf != null && !buf.isReadable()) {

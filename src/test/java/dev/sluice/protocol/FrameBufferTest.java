@@ -71,9 +71,7 @@ class FrameBufferTest {
     void nextFrame_frameThenPartialFrame_secondCompletesWhenItsBytesArrive() {
         byte[] q1 = query("SELECT 1");
         byte[] q2 = query("SELECT 2");
-        ByteBuf first = ALLOC.buffer();
-        first.writeBytes(q1).writeBytes(q2, 0, 3);
-        add(first);
+        addFrameAndStartOf(q1, q2);
 
         assertThat(frames.nextFrame()).isEqualTo(q1.length);
         frames.buffer().skipBytes(q1.length);
@@ -208,6 +206,38 @@ class FrameBufferTest {
         } finally {
             slice.release();
         }
+    }
+
+    @Test
+    void take_handsTheBufferOverWithItsReference_andStartsEmpty() {
+        byte[] q1 = query("SELECT 1");
+        byte[] q2 = query("SELECT 2");
+        addFrameAndStartOf(q1, q2);
+        frames.buffer().skipBytes(frames.nextFrame());
+        add(Unpooled.wrappedBuffer(q2, 3, q2.length - 3)); // cumulated behind the frame already read
+
+        ByteBuf taken = frames.take();
+        try {
+            assertThat(frames.buffer()).isNull();
+            assertThat(frames.isReadable()).isFalse();
+            assertThat(taken.refCnt()).isEqualTo(1);
+            byte[] rest = new byte[taken.readableBytes()];
+            taken.getBytes(taken.readerIndex(), rest);
+            assertThat(rest).isEqualTo(q2);
+            frames.release(); // nothing left to release: the taker owns it
+            assertThat(taken.refCnt()).isEqualTo(1);
+        } finally {
+            taken.release();
+        }
+        add(Unpooled.copiedBuffer(q1)); // and the holder takes new bytes as before
+        assertThat(frames.nextFrame()).isEqualTo(q1.length);
+    }
+
+    /** One buffer holding all of {@code whole} and the first 3 bytes of {@code partial}. */
+    private void addFrameAndStartOf(byte[] whole, byte[] partial) {
+        ByteBuf b = ALLOC.buffer();
+        b.writeBytes(whole).writeBytes(partial, 0, 3);
+        add(b);
     }
 
     private void add(ByteBuf b) {
