@@ -56,7 +56,8 @@ import org.slf4j.LoggerFactory;
  * violation: ErrorResponse 08P01 and disconnect, never an effect on another client.
  *
  * <p><b>Relay.</b> Both directions are walked frame by frame in place ({@link FrameBuffer}) and
- * forwarded as retained slices covering runs of frames; only the few frames a decision needs are
+ * forwarded as retained slices covering runs of frames (or, when a run reaches the end of what
+ * was read, as the buffer itself); only the few frames a decision needs are
  * read (names in Parse/Bind/Describe/Close in transaction mode, ReadyForQuery status,
  * ParameterStatus, CommandComplete tags, ErrorResponse severity). All state of the session,
  * including both directions and the server connection's protocol state while it is held, is
@@ -77,8 +78,9 @@ import org.slf4j.LoggerFactory;
  * SESSION AUTHORIZATION, which RESET ALL skips) before the connection is reused.
  *
  * <p><b>ByteBuf ownership.</b> {@link #channelRead} and {@link #serverRead} take ownership of
- * their buffer into a {@link FrameBuffer}; forwarded frames leave as retained slices; the frame
- * buffers are released when the session closes.
+ * their buffer into a {@link FrameBuffer}; forwarded frames leave as retained slices, or as the
+ * whole buffer taken from the {@link FrameBuffer} ({@link FrameBuffer#take}) when the last run
+ * reaches its end; the frame buffers are released when the session closes.
  */
 final class ClientSession extends ChannelInboundHandlerAdapter implements ServerListener, AcquireCallback {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
@@ -416,11 +418,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             fatal(SqlState.INVALID_AUTHORIZATION, "connection requires TLS (tls.client.mode=require)");
             return;
         }
-        // user, database, application name and the parameters key are interned: per statement or
-        // transaction they are compared with other sessions' (statistics sources, the parameters
-        // a server connection has), and one shared instance answers by identity without reading
-        // another session's copy
-        user = params.getOrDefault("user", "").intern();
+        user = params.getOrDefault("user", "");
         if (user.isEmpty()) {
             fatal(SqlState.INVALID_AUTHORIZATION, "no PostgreSQL user name specified in startup packet");
             return;
@@ -430,7 +428,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
             fatal(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by Sluice");
             return;
         }
-        database = params.getOrDefault("database", "").intern();
+        database = params.getOrDefault("database", "");
         if (database.isEmpty()) {
             database = user;
         }
@@ -497,6 +495,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
     /** The password checked out: find the pool, learn the server's parameters if needed, greet. */
     private void authenticated() {
         auth = null;
+        // user, database, application name and the parameters key are interned (once logged in,
+        // so that clients who fail to log in add nothing to the JVM's string table): per statement
+        // or transaction they are compared with other sessions' (statistics sources, the
+        // parameters a server connection has), and one shared instance answers by identity
+        // without reading another session's copy
+        user = user.intern();
+        database = database.intern();
         traffic.clientLogin();
         AdminConsole console = proxy.console();
         if (console != null && AdminConsole.isConsoleDatabase(database)) {

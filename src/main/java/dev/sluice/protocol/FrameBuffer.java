@@ -9,7 +9,8 @@ import io.netty.handler.codec.ByteToMessageDecoder;
  * ({@code type:1 length:4 body:length-4}), walked in place without copying.
  *
  * <p>Ownership: {@link #add} takes ownership of the buffer passed in. Callers hand frames on as
- * retained slices of {@link #buffer()}, so no payload is copied. {@link #release()} frees what is
+ * retained slices of {@link #buffer()}, or hand the whole buffer on with {@link #take()}, so no
+ * payload is copied. {@link #release()} frees what is
  * left; once everything was read, {@link #discardIfEmpty()} returns the memory to the pool so an
  * idle connection holds no buffer.
  *
