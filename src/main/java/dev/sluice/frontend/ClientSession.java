@@ -79,8 +79,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>ByteBuf ownership.</b> {@link #channelRead} and {@link #serverRead} take ownership of
  * their buffer into a {@link FrameBuffer}; forwarded frames leave as retained slices, or as the
- * whole buffer taken from the {@link FrameBuffer} ({@link FrameBuffer#take}) when the last run
- * reaches its end; the frame buffers are released when the session closes.
+ * whole buffer when the last run of a read reaches its end ({@link FrameBuffer#takeRun}); the
+ * frame buffers are released when the session closes.
  */
 final class ClientSession extends ChannelInboundHandlerAdapter implements ServerListener, AcquireCallback {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
@@ -979,12 +979,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                     emitSynthetic();
                 }
             }
-            if (runStart >= 0 && isRestOf(b, runStart)) {
-                // the run is all the buffer holds: send the buffer itself, not a slice of it
-                b.readerIndex(runStart);
-                outToServer.add(fromClient.take());
-            } else {
-                flushClientRun(b, runStart, b == null ? 0 : b.readerIndex());
+            ByteBuf run = fromClient.takeRun(runStart);
+            if (run != null) {
+                outToServer.add(run);
             }
             sendToServer();
         } finally {
@@ -1647,20 +1644,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter implements Server
                 emitSynthetic();
             }
         }
-        if (runStart >= 0 && isRestOf(b, runStart)) {
-            // the run is all the buffer holds (a whole answer in one read, the common case): write
-            // the buffer itself, which spares a slice and two reference count updates
-            b.readerIndex(runStart);
-            channel.write(fromServer.take(), channel.voidPromise());
-        } else {
-            flushServerRun(b, runStart, b == null ? 0 : b.readerIndex());
-            fromServer.discardIfEmpty();
+        ByteBuf run = fromServer.takeRun(runStart); // often the whole read: a complete answer
+        if (run != null) {
+            channel.write(run, channel.voidPromise());
         }
-    }
-
-    /** Whether {@code b} was read to its end and {@code [runStart, end)} is not empty. */
-    private static boolean isRestOf(ByteBuf b, int runStart) {
-        return b != null && b.readerIndex() == b.writerIndex() && b.writerIndex() > runStart;
+        fromServer.discardIfEmpty();
     }
 
     private int flushServerRun(ByteBuf b, int runStart, int end) {

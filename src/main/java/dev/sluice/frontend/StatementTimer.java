@@ -156,7 +156,7 @@ final class StatementTimer {
         }
         int k = head * STRIDE;
         long id = slots[k];
-        String text = takeText();
+        String text = removeHead();
         if (id != 0) {
             stats.recordAt(now, id, text == null ? null : () -> text, database, user, application, now - slots[k + 1],
                     slots[k + 2], rows, sqlState);
@@ -166,12 +166,12 @@ final class StatementTimer {
     /** Forgets the statement at the head without recording it (skipped after an error). */
     void drop() {
         if (size > 0) {
-            takeText();
+            removeHead();
         }
     }
 
-    /** Removes the statement at the head; returns its text if it has one. */
-    private String takeText() {
+    /** Removes the statement at the head; returns its text, or null when it has none. */
+    private String removeHead() {
         int i = head;
         String text = null;
         if (slots[i * STRIDE + 3] != 0) {

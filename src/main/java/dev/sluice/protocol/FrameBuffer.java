@@ -9,7 +9,7 @@ import io.netty.handler.codec.ByteToMessageDecoder;
  * ({@code type:1 length:4 body:length-4}), walked in place without copying.
  *
  * <p>Ownership: {@link #add} takes ownership of the buffer passed in. Callers hand frames on as
- * retained slices of {@link #buffer()}, or hand the whole buffer on with {@link #take()}, so no
+ * retained slices of {@link #buffer()}, or take the last run with {@link #takeRun}, so no
  * payload is copied. {@link #release()} frees what is
  * left; once everything was read, {@link #discardIfEmpty()} returns the memory to the pool so an
  * idle connection holds no buffer.
@@ -70,13 +70,20 @@ public final class FrameBuffer {
     }
 
     /**
-     * Hands the buffer over with this holder's reference: the caller owns it now (it may write it
-     * on, which releases it) and this holder starts empty. Null when there is none.
+     * The frames {@code [runStart, readerIndex)} as a buffer the caller owns, to write on: the
+     * buffer itself when they are all it holds (this holder then starts empty), which spares a
+     * slice and two reference count updates, else a retained slice. Null when the run is empty.
      */
-    public ByteBuf take() {
+    public ByteBuf takeRun(int runStart) {
+        if (buf == null || runStart < 0 || buf.readerIndex() <= runStart) {
+            return null;
+        }
+        if (buf.isReadable()) {
+            return buf.retainedSlice(runStart, buf.readerIndex() - runStart);
+        }
         ByteBuf b = buf;
         buf = null;
-        return b;
+        return b.readerIndex(runStart);
     }
 
     /** Releases the buffer once everything in it was read, so idle connections hold no memory. */

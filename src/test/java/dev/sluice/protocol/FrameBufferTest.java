@@ -209,28 +209,57 @@ class FrameBufferTest {
     }
 
     @Test
-    void take_handsTheBufferOverWithItsReference_andStartsEmpty() {
+    void takeRun_runToTheEnd_isTheBufferItselfWithItsReference_andTheHolderStartsEmpty() {
         byte[] q1 = query("SELECT 1");
         byte[] q2 = query("SELECT 2");
         addFrameAndStartOf(q1, q2);
         frames.buffer().skipBytes(frames.nextFrame());
         add(Unpooled.wrappedBuffer(q2, 3, q2.length - 3)); // cumulated behind the frame already read
+        ByteBuf whole = frames.buffer();
+        int runStart = whole.readerIndex();
+        whole.skipBytes(frames.nextFrame());
 
-        ByteBuf taken = frames.take();
+        ByteBuf run = frames.takeRun(runStart);
         try {
+            assertThat(run).isSameAs(whole);
             assertThat(frames.buffer()).isNull();
-            assertThat(frames.isReadable()).isFalse();
-            assertThat(taken.refCnt()).isEqualTo(1);
-            byte[] rest = new byte[taken.readableBytes()];
-            taken.getBytes(taken.readerIndex(), rest);
-            assertThat(rest).isEqualTo(q2);
+            assertThat(run.refCnt()).isEqualTo(1);
+            assertThat(readable(run)).isEqualTo(q2);
             frames.release(); // nothing left to release: the taker owns it
-            assertThat(taken.refCnt()).isEqualTo(1);
+            assertThat(run.refCnt()).isEqualTo(1);
         } finally {
-            taken.release();
+            run.release();
         }
         add(Unpooled.copiedBuffer(q1)); // and the holder takes new bytes as before
         assertThat(frames.nextFrame()).isEqualTo(q1.length);
+    }
+
+    @Test
+    void takeRun_withBytesAfterTheRun_isARetainedSliceOfTheRunOnly() {
+        byte[] q1 = query("SELECT 1");
+        byte[] q2 = query("SELECT 2");
+        addFrameAndStartOf(q1, q2);
+        ByteBuf held = frames.buffer();
+        held.skipBytes(frames.nextFrame());
+
+        ByteBuf run = frames.takeRun(0);
+        try {
+            assertThat(run).isNotSameAs(held);
+            assertThat(readable(run)).isEqualTo(q1);
+            assertThat(frames.buffer()).isSameAs(held);
+            assertThat(held.refCnt()).isEqualTo(2);
+        } finally {
+            run.release();
+        }
+        assertThat(frames.isReadable()).isTrue();
+        assertThat(frames.takeRun(-1)).isNull(); // no run
+        assertThat(frames.takeRun(held.readerIndex())).isNull(); // an empty one
+    }
+
+    private static byte[] readable(ByteBuf b) {
+        byte[] out = new byte[b.readableBytes()];
+        b.getBytes(b.readerIndex(), out);
+        return out;
     }
 
     /** One buffer holding all of {@code whole} and the first 3 bytes of {@code partial}. */
